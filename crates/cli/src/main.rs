@@ -1,0 +1,68 @@
+//! The `trailhound` command line. Thin: every command's logic lives in a library crate.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod search;
+
+#[derive(Parser)]
+#[command(
+    name = "trailhound",
+    version,
+    about = "Elastic Security detection rules over AWS CloudTrail, anywhere"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Work with Kibana Query Language queries.
+    Kql {
+        #[command(subcommand)]
+        command: KqlCommand,
+    },
+    /// Print the documents (NDJSON) that match a KQL query, unchanged. Exit 0 if any matched,
+    /// 1 if none did, 2 on errors (like grep).
+    Search(search::Args),
+}
+
+#[derive(Subcommand)]
+enum KqlCommand {
+    /// Parse a query and print its normalized form, or the error with a caret under it.
+    Parse {
+        /// The query.
+        query: String,
+        /// Print the syntax tree instead of the normalized query.
+        #[arg(long)]
+        tree: bool,
+    },
+}
+
+/// Exit status like grep's: 0 found, 1 not found, 2 trouble.
+pub const EXIT_FOUND: u8 = 0;
+pub const EXIT_NOT_FOUND: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Kql { command: KqlCommand::Parse { query, tree } } => match kql::parse(&query) {
+            Ok(node) => {
+                if tree {
+                    println!("{node:#?}");
+                } else {
+                    println!("{}", kql::print(&node));
+                }
+                EXIT_FOUND
+            }
+            Err(e) => {
+                eprintln!("error: invalid KQL: {e}");
+                EXIT_ERROR
+            }
+        },
+        Command::Search(args) => search::run(args),
+    };
+    ExitCode::from(code)
+}
