@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod kql_rules;
+mod pipeline;
 
 /// One check's outcome: what was counted and what failed.
 pub struct Report {
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
         eprintln!("conformance: no corpus at {}", corpus.display());
         return ExitCode::from(2);
     }
-    let checks: Vec<fn(&Path) -> anyhow::Result<Report>> = vec![kql_rules::check];
+    let checks: Vec<fn(&Path) -> anyhow::Result<Report>> = vec![kql_rules::check, pipeline::check];
     let mut failed = 0;
     for check in checks {
         match check(&corpus) {

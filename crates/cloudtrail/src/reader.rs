@@ -1,0 +1,566 @@
+//! Read records out of any container AWS writes, streamed, without holding a whole file.
+//!
+//! The [`Scanner`] walks the bytes of a stream with a structural JSON state machine (strings,
+//! escapes, brackets) and hands out one record at a time as raw bytes:
+//! - a top-level object is one record, unless it has a `Records` (CloudTrail S3 delivery) or
+//!   `logEvents` (CloudWatch Logs subscription) array: then each element is a record, streamed as
+//!   soon as it closes, and the enclosing object is never buffered;
+//! - a top-level array's elements are records;
+//! - NDJSON and concatenated JSON are just several top-level values.
+//!
+//! It only checks structure; each record is parsed by the caller, so one malformed record is one
+//! error and the next record is read as usual. A structural error (unbalanced brackets, a raw line
+//! break inside a string, stray bytes between values) is reported with its line and the scanner
+//! resumes at the next line. A record larger than the size limit is reported and skipped.
+
+use std::io::Read;
+
+/// Where a record came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// 1-based line of the record's first byte.
+    pub line: u64,
+    /// 0-based index of the record in its `Records`/`logEvents`/top-level array, if it was in one.
+    pub index: Option<u64>,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.index {
+            Some(i) => write!(f, "line {}, record {}", self.line, i + 1),
+            None => write!(f, "line {}", self.line),
+        }
+    }
+}
+
+/// Which container a record was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// A top-level JSON value (NDJSON line, single record file, ECS document).
+    TopLevel,
+    /// An element of a top-level array.
+    Array,
+    /// An element of `{"Records": [...]}`.
+    Records,
+    /// An element of `{"logEvents": [...]}` (its `message` holds the record).
+    LogEvents,
+}
+
+/// One raw record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRecord {
+    pub bytes: Vec<u8>,
+    pub origin: Origin,
+    pub container: Container,
+}
+
+/// A problem found while scanning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanError {
+    pub origin: Origin,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    None,
+    Array,
+    Records,
+    LogEvents,
+}
+
+/// Default limit on one record's size.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 4 << 20;
+
+/// Streams records out of a byte stream. See the module documentation.
+pub struct Scanner<R> {
+    input: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+    line: u64,
+    max_record: usize,
+    // structure
+    stack: Vec<u8>,
+    in_string: bool,
+    escape: bool,
+    // the current top-level value (while not streaming one of its arrays)
+    top: Vec<u8>,
+    top_line: u64,
+    top_active: bool,
+    // key tracking at depth 1 of a top-level object
+    expect_key: bool,
+    key_start: Option<usize>,
+    last_key: Vec<u8>,
+    after_colon: bool,
+    bad_records_key: bool,
+    // streaming an array's elements
+    stream: Stream,
+    stream_depth: usize,
+    elem: Vec<u8>,
+    elem_active: bool,
+    elem_line: u64,
+    elem_index: u64,
+    elem_oversize: bool,
+    saw_stream: bool,
+    resync_pending: bool,
+    /// Errors found since the last call to `take_errors`.
+    errors: Vec<ScanError>,
+    /// An I/O error ended the stream.
+    pub io_error: Option<std::io::Error>,
+}
+
+enum Step {
+    Record(RawRecord),
+    Continue,
+}
+
+impl<R: Read> Scanner<R> {
+    pub fn new(input: R) -> Self {
+        Self::with_limit(input, DEFAULT_MAX_RECORD_BYTES)
+    }
+
+    pub fn with_limit(input: R, max_record: usize) -> Self {
+        Scanner {
+            input,
+            buf: vec![0u8; 256 << 10].into_boxed_slice(),
+            pos: 0,
+            len: 0,
+            eof: false,
+            line: 1,
+            max_record,
+            stack: Vec::new(),
+            in_string: false,
+            escape: false,
+            top: Vec::new(),
+            top_line: 1,
+            top_active: false,
+            expect_key: false,
+            key_start: None,
+            last_key: Vec::new(),
+            after_colon: false,
+            bad_records_key: false,
+            stream: Stream::None,
+            stream_depth: 0,
+            elem: Vec::new(),
+            elem_active: false,
+            elem_line: 1,
+            elem_index: 0,
+            elem_oversize: false,
+            saw_stream: false,
+            resync_pending: false,
+            errors: Vec::new(),
+            io_error: None,
+        }
+    }
+
+    /// The underlying reader.
+    pub fn input_ref(&self) -> &R {
+        &self.input
+    }
+
+    /// Errors found so far (drained).
+    pub fn take_errors(&mut self) -> Vec<ScanError> {
+        std::mem::take(&mut self.errors)
+    }
+
+    fn fill(&mut self) -> bool {
+        if self.eof {
+            return false;
+        }
+        loop {
+            match self.input.read(&mut self.buf) {
+                Ok(0) => {
+                    self.eof = true;
+                    return false;
+                }
+                Ok(n) => {
+                    self.pos = 0;
+                    self.len = n;
+                    return true;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.io_error = Some(e);
+                    self.eof = true;
+                    return false;
+                }
+            }
+        }
+    }
+
+    fn error(&mut self, line: u64, index: Option<u64>, message: impl Into<String>) {
+        self.errors.push(ScanError { origin: Origin { line, index }, message: message.into() });
+    }
+
+    /// Drop everything in progress and skip to the start of the next line.
+    fn resync(&mut self) {
+        self.reset_value();
+        loop {
+            while self.pos < self.len {
+                let b = self.buf[self.pos];
+                self.pos += 1;
+                if b == b'\n' {
+                    self.line += 1;
+                    return;
+                }
+            }
+            if !self.fill() {
+                return;
+            }
+        }
+    }
+
+    fn reset_value(&mut self) {
+        self.stack.clear();
+        self.in_string = false;
+        self.escape = false;
+        self.top.clear();
+        self.top_active = false;
+        self.expect_key = false;
+        self.key_start = None;
+        self.after_colon = false;
+        self.bad_records_key = false;
+        self.stream = Stream::None;
+        self.elem.clear();
+        self.elem_active = false;
+        self.elem_oversize = false;
+        self.saw_stream = false;
+    }
+
+    fn push_byte(&mut self, b: u8) {
+        if self.elem_active {
+            if !self.elem_oversize {
+                if self.elem.len() >= self.max_record {
+                    self.elem_oversize = true;
+                    self.elem.clear();
+                } else {
+                    self.elem.push(b);
+                }
+            }
+        } else if self.top_active && self.stream == Stream::None && !self.elem_oversize {
+            if self.top.len() >= self.max_record && !self.saw_stream {
+                self.elem_oversize = true;
+                self.top.clear();
+            } else {
+                self.top.push(b);
+            }
+        }
+    }
+
+    /// `push_byte` for `buf[from..to]`, which holds no structural bytes.
+    fn push_slice(&mut self, from: usize, to: usize) {
+        let n = to - from;
+        let target_limit = |len: usize| len + n > self.max_record;
+        if self.elem_active {
+            if !self.elem_oversize {
+                if target_limit(self.elem.len()) {
+                    self.elem_oversize = true;
+                    self.elem.clear();
+                } else {
+                    self.elem.extend_from_slice(&self.buf[from..to]);
+                }
+            }
+        } else if self.top_active && self.stream == Stream::None && !self.elem_oversize {
+            if target_limit(self.top.len()) && !self.saw_stream {
+                self.elem_oversize = true;
+                self.top.clear();
+            } else {
+                self.top.extend_from_slice(&self.buf[from..to]);
+            }
+        }
+    }
+
+    fn finish_elem(&mut self) -> Step {
+        self.elem_active = false;
+        let index = self.elem_index;
+        self.elem_index += 1;
+        if std::mem::take(&mut self.elem_oversize) {
+            let limit = self.max_record;
+            self.error(self.elem_line, Some(index), format!("record larger than {limit} bytes; skipped"));
+            return Step::Continue;
+        }
+        let bytes = std::mem::take(&mut self.elem);
+        if bytes.first() != Some(&b'{') {
+            let what = match self.stream {
+                Stream::Records => "an element of Records",
+                Stream::LogEvents => "an element of logEvents",
+                _ => "an array element",
+            };
+            self.error(self.elem_line, Some(index), format!("{what} is not a JSON object"));
+            return Step::Continue;
+        }
+        let container = match self.stream {
+            Stream::Records => Container::Records,
+            Stream::LogEvents => Container::LogEvents,
+            _ => Container::Array,
+        };
+        Step::Record(RawRecord {
+            bytes,
+            origin: Origin { line: self.elem_line, index: Some(index) },
+            container,
+        })
+    }
+
+    fn finish_top(&mut self) -> Step {
+        let line = self.top_line;
+        let had_stream = self.saw_stream;
+        let bad_records = self.bad_records_key;
+        let oversize = std::mem::take(&mut self.elem_oversize);
+        let bytes = std::mem::take(&mut self.top);
+        self.reset_value();
+        if had_stream {
+            return Step::Continue;
+        }
+        if bad_records {
+            self.error(line, None, "\"Records\" is not an array; object skipped");
+            return Step::Continue;
+        }
+        if oversize {
+            let limit = self.max_record;
+            self.error(line, None, format!("record larger than {limit} bytes; skipped"));
+            return Step::Continue;
+        }
+        Step::Record(RawRecord {
+            bytes,
+            origin: Origin { line, index: None },
+            container: Container::TopLevel,
+        })
+    }
+
+    /// Process one byte; `Some` when a record completes.
+    fn step(&mut self, b: u8) -> Option<Step> {
+        if self.in_string {
+            self.push_byte(b);
+            if self.escape {
+                self.escape = false;
+            } else if b == b'\\' {
+                self.escape = true;
+            } else if b == b'"' {
+                self.in_string = false;
+                if let Some(start) = self.key_start.take() {
+                    if self.stack.len() == 1 && start < self.top.len() {
+                        self.last_key.clear();
+                        let end = self.top.len() - 1;
+                        self.last_key.extend_from_slice(&self.top[start..end]);
+                    }
+                }
+            } else if b == b'\n' {
+                let line = self.line;
+                self.error(line, None, "line break inside a string (truncated or malformed JSON)");
+                self.line += 1;
+                self.reset_value();
+                return Some(Step::Continue);
+            }
+            return None;
+        }
+        let depth = self.stack.len();
+        // Start of an element of the array being streamed.
+        if self.stream != Stream::None && depth == self.stream_depth && !self.elem_active {
+            match b {
+                b' ' | b'\t' | b'\r' | b'\n' | b',' => {}
+                b']' => {}
+                _ => {
+                    self.elem_active = true;
+                    self.elem_line = self.line;
+                    self.elem.clear();
+                }
+            }
+        }
+        if depth == 0 {
+            match b {
+                b' ' | b'\t' | b'\r' | b'\n' => return None,
+                0xEF | 0xBB | 0xBF if !self.top_active => return None, // UTF-8 byte order mark
+                b'{' | b'[' => {
+                    self.top_active = true;
+                    self.top_line = self.line;
+                    self.top.clear();
+                }
+                _ => {
+                    let line = self.line;
+                    self.error(line, None, format!("expected a JSON object, found {:?}", b as char));
+                    self.resync_pending = true;
+                    return Some(Step::Continue);
+                }
+            }
+        }
+        self.push_byte(b);
+        match b {
+            b'"' => {
+                self.in_string = true;
+                if depth == 1 && self.after_colon {
+                    if self.last_key == b"Records" {
+                        self.bad_records_key = true;
+                    }
+                    self.after_colon = false;
+                }
+                if depth == 1 && self.expect_key && self.stack[0] == b'{' && self.stream == Stream::None {
+                    self.key_start = Some(self.top.len());
+                }
+            }
+            b'{' | b'[' => {
+                if depth == 1 && self.after_colon && self.stream == Stream::None && self.stack[0] == b'{' {
+                    let key = self.last_key.as_slice();
+                    if b == b'[' && (key == b"Records" || key == b"logEvents") {
+                        self.stream = if key == b"Records" { Stream::Records } else { Stream::LogEvents };
+                        self.stream_depth = 2;
+                        self.saw_stream = true;
+                        self.elem_index = 0;
+                        self.top.clear();
+                    } else if key == b"Records" {
+                        self.bad_records_key = true;
+                    }
+                }
+                if depth == 0 && b == b'[' {
+                    self.stream = Stream::Array;
+                    self.stream_depth = 1;
+                    self.saw_stream = true;
+                    self.elem_index = 0;
+                    self.top.clear();
+                }
+                self.after_colon = false;
+                self.stack.push(b);
+                if self.stack.len() == 1 && b == b'{' {
+                    self.expect_key = true;
+                }
+            }
+            b'}' | b']' => {
+                let open = if b == b'}' { b'{' } else { b'[' };
+                if self.stack.pop() != Some(open) {
+                    let line = self.line;
+                    self.error(line, None, format!("unbalanced {:?}", b as char));
+                    self.resync_pending = true;
+                    return Some(Step::Continue);
+                }
+                let depth = self.stack.len();
+                if self.elem_active && depth == self.stream_depth {
+                    return Some(self.finish_elem());
+                }
+                if self.elem_active && depth < self.stream_depth {
+                    // a scalar last element ends at the closing bracket
+                    self.elem.pop();
+                    let step = self.finish_elem();
+                    self.stream = Stream::None;
+                    if depth == 0 {
+                        self.reset_value();
+                    }
+                    return Some(step);
+                }
+                if self.stream != Stream::None && depth < self.stream_depth {
+                    self.stream = Stream::None;
+                }
+                if depth == 0 {
+                    return Some(self.finish_top());
+                }
+            }
+            b':' if depth == 1 => {
+                self.expect_key = false;
+                self.after_colon = true;
+            }
+            b',' => {
+                if depth == 1 {
+                    self.expect_key = true;
+                    self.after_colon = false;
+                }
+                if self.elem_active && depth == self.stream_depth {
+                    // a scalar element ends at the comma (which is not part of it)
+                    self.elem.pop();
+                    return Some(self.finish_elem());
+                }
+            }
+            b' ' | b'\t' | b'\r' => {}
+            b'\n' => self.line += 1,
+            _ => {
+                if depth == 1 && self.after_colon && self.last_key == b"Records" {
+                    self.bad_records_key = true;
+                }
+                self.after_colon = false;
+            }
+        }
+        None
+    }
+}
+
+impl<R: Read> Iterator for Scanner<R> {
+    type Item = RawRecord;
+
+    /// The next record; errors accumulate in [`Scanner::take_errors`].
+    fn next(&mut self) -> Option<RawRecord> {
+        loop {
+            if self.pos >= self.len && !self.fill() {
+                // end of input
+                if self.top_active || !self.stack.is_empty() {
+                    let line = self.line;
+                    let what = if self.io_error.is_some() {
+                        "input ended early"
+                    } else {
+                        "file ends inside a record"
+                    };
+                    self.error(line, None, format!("{what} (truncated)"));
+                    self.reset_value();
+                }
+                return None;
+            }
+            while self.pos < self.len {
+                let b = self.buf[self.pos];
+                self.pos += 1;
+                // Fast path inside strings: copy up to the next quote or backslash or newline.
+                if self.in_string && !self.escape {
+                    let rest = &self.buf[self.pos - 1..self.len];
+                    if let Some(k) = memchr::memchr3(b'"', b'\\', b'\n', rest) {
+                        if k > 0 {
+                            let chunk_end = self.pos - 1 + k;
+                            self.push_slice(self.pos - 1, chunk_end);
+                            self.pos = chunk_end + 1;
+                            let c = self.buf[chunk_end];
+                            if let Some(step) = self.step(c) {
+                                if let Some(r) = self.after_step(step) {
+                                    return Some(r);
+                                }
+                            }
+                            continue;
+                        }
+                    } else {
+                        self.push_slice(self.pos - 1, self.len);
+                        self.pos = self.len;
+                        continue;
+                    }
+                }
+                if let Some(step) = self.step(b) {
+                    if let Some(r) = self.after_step(step) {
+                        return Some(r);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read> Scanner<R> {
+    fn after_step(&mut self, step: Step) -> Option<RawRecord> {
+        if std::mem::take(&mut self.resync_pending) {
+            self.resync();
+        }
+        match step {
+            Step::Record(r) => Some(r),
+            Step::Continue => None,
+        }
+    }
+}
+
+/// Open a file, transparently decompressing gzip (detected by its magic bytes, not its name).
+pub fn open_maybe_gzip(path: &std::path::Path) -> std::io::Result<Box<dyn Read + Send>> {
+    let f = std::fs::File::open(path)?;
+    maybe_gzip(Box::new(std::io::BufReader::with_capacity(256 << 10, f)))
+}
+
+/// Wrap a reader in a gzip decoder if it starts with the gzip magic bytes.
+pub fn maybe_gzip(mut r: Box<dyn std::io::BufRead + Send>) -> std::io::Result<Box<dyn Read + Send>> {
+    let head = r.fill_buf()?;
+    if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(r)))
+    } else {
+        Ok(Box::new(r))
+    }
+}
