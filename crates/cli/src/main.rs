@@ -3,6 +3,9 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod generate;
+mod input;
+mod normalize;
 mod search;
 
 #[derive(Parser)]
@@ -23,9 +26,13 @@ enum Command {
         #[command(subcommand)]
         command: KqlCommand,
     },
-    /// Print the documents (NDJSON) that match a KQL query, unchanged. Exit 0 if any matched,
-    /// 1 if none did, 2 on errors (like grep).
+    /// Print the documents that match a KQL query as NDJSON: ECS input unchanged, raw CloudTrail
+    /// normalized. Exit 0 if any matched, 1 if none did, 2 on errors (like grep).
     Search(search::Args),
+    /// Normalize CloudTrail to ECS NDJSON as Elastic's aws.cloudtrail integration would index it.
+    Normalize(normalize::Args),
+    /// Write realistic synthetic CloudTrail, deterministic for a seed.
+    Generate(generate::Args),
 }
 
 #[derive(Subcommand)]
@@ -63,6 +70,8 @@ fn main() -> ExitCode {
             }
         },
         Command::Search(args) => search::run(args),
+        Command::Normalize(args) => normalize::run(args),
+        Command::Generate(args) => generate::run(args),
     };
     ExitCode::from(code)
 }

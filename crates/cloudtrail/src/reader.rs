@@ -370,7 +370,11 @@ impl<R: Read> Scanner<R> {
         }
         if depth == 0 {
             match b {
-                b' ' | b'\t' | b'\r' | b'\n' => return None,
+                b'\n' => {
+                    self.line += 1;
+                    return None;
+                }
+                b' ' | b'\t' | b'\r' => return None,
                 0xEF | 0xBB | 0xBF if !self.top_active => return None, // UTF-8 byte order mark
                 b'{' | b'[' => {
                     self.top_active = true;

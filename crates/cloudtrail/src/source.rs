@@ -23,6 +23,8 @@ pub enum Kind {
 pub struct Event {
     pub doc: Value,
     pub kind: Kind,
+    /// For an ECS document read as it is (not wrapped in `_source`), its text as read.
+    pub text: Option<String>,
     pub file: Arc<str>,
     pub origin: Origin,
 }
@@ -93,8 +95,16 @@ fn looks_like_cloudtrail(o: &serde_json::Map<String, Value>) -> bool {
     .any(|k| o.contains_key(*k))
 }
 
+/// A record turned into a document.
+pub struct Classified {
+    pub doc: Value,
+    pub kind: Kind,
+    pub pipeline_error: Option<String>,
+    pub text: Option<String>,
+}
+
 /// Turn one raw record into an event (or say why not).
-pub fn classify(raw: &RawRecord, opts: &Options) -> Result<(Value, Kind, Option<String>), String> {
+pub fn classify(raw: &RawRecord, opts: &Options) -> Result<Classified, String> {
     let text = std::str::from_utf8(&raw.bytes).map_err(|e| format!("not UTF-8: {e}"))?;
     let value: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
     let Value::Object(obj) = value else { return Err("expected a JSON object".into()) };
@@ -106,20 +116,40 @@ pub fn classify(raw: &RawRecord, opts: &Options) -> Result<(Value, Kind, Option<
             return Err("logEvents message is not a CloudTrail record".into());
         }
         let n = normalize(msg, inner, opts);
-        return Ok((n.doc, Kind::CloudTrail, n.pipeline_error));
+        return Ok(Classified {
+            doc: n.doc,
+            kind: Kind::CloudTrail,
+            pipeline_error: n.pipeline_error,
+            text: None,
+        });
     }
     if looks_like_cloudtrail(&obj) {
         let n = normalize(text, Value::Object(obj), opts);
-        return Ok((n.doc, Kind::CloudTrail, n.pipeline_error));
+        return Ok(Classified {
+            doc: n.doc,
+            kind: Kind::CloudTrail,
+            pipeline_error: n.pipeline_error,
+            text: None,
+        });
     }
     if let Some(Value::Object(src)) = obj.get("_source") {
-        return Ok((Value::Object(src.clone()), Kind::Ecs, None));
+        return Ok(Classified {
+            doc: Value::Object(src.clone()),
+            kind: Kind::Ecs,
+            pipeline_error: None,
+            text: None,
+        });
     }
     let ecs_like = obj.contains_key("@timestamp")
         || obj.contains_key("event")
         || obj.keys().any(|k| k.starts_with("event.") || k.starts_with("aws.") || k == "ecs");
     if ecs_like {
-        return Ok((Value::Object(obj), Kind::Ecs, None));
+        return Ok(Classified {
+            doc: Value::Object(obj),
+            kind: Kind::Ecs,
+            pipeline_error: None,
+            text: Some(text.to_string()),
+        });
     }
     Err("neither a CloudTrail record nor an ECS document".into())
 }
@@ -149,7 +179,7 @@ pub fn read_stream(
         let Some(raw) = next else { break };
         stats.read += 1;
         match classify(&raw, opts) {
-            Ok((doc, kind, pipeline_error)) => {
+            Ok(Classified { doc, kind, pipeline_error, text }) => {
                 match kind {
                     Kind::CloudTrail => stats.normalized += 1,
                     Kind::Ecs => stats.passed_through += 1,
@@ -158,7 +188,7 @@ pub fn read_stream(
                     stats.pipeline_errors += 1;
                     sink(Err(err(Some(raw.origin.clone()), msg, true)));
                 }
-                sink(Ok(Event { doc, kind, file: file.clone(), origin: raw.origin }));
+                sink(Ok(Event { doc, kind, text, file: file.clone(), origin: raw.origin }));
             }
             Err(message) => {
                 stats.rejected += 1;
