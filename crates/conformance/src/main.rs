@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 mod kql_rules;
 mod pipeline;
+mod rules_check;
 
 /// One check's outcome: what was counted and what failed.
 pub struct Report {
@@ -20,7 +21,8 @@ fn main() -> ExitCode {
         eprintln!("conformance: no corpus at {}", corpus.display());
         return ExitCode::from(2);
     }
-    let checks: Vec<fn(&Path) -> anyhow::Result<Report>> = vec![kql_rules::check, pipeline::check];
+    let checks: Vec<fn(&Path) -> anyhow::Result<Report>> =
+        vec![kql_rules::check, pipeline::check, rules_check::check];
     let mut failed = 0;
     for check in checks {
         match check(&corpus) {
