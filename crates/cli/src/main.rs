@@ -3,9 +3,12 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod bundled;
 mod generate;
+mod hunt;
 mod input;
 mod normalize;
+mod rules_cmd;
 mod search;
 
 #[derive(Parser)]
@@ -33,6 +36,14 @@ enum Command {
     Normalize(normalize::Args),
     /// Write realistic synthetic CloudTrail, deterministic for a seed.
     Generate(generate::Args),
+    /// Run detection rules over CloudTrail logs and report Elastic-shaped alerts. Exit 0 without
+    /// alerts, 1 with alerts, 2 on errors.
+    Hunt(hunt::Args),
+    /// Load, validate, lint, show and test detection rules.
+    Rules {
+        #[command(subcommand)]
+        command: rules_cmd::Command,
+    },
 }
 
 #[derive(Subcommand)]
@@ -72,6 +83,8 @@ fn main() -> ExitCode {
         Command::Search(args) => search::run(args),
         Command::Normalize(args) => normalize::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Hunt(args) => hunt::run(args),
+        Command::Rules { command } => rules_cmd::run(command),
     };
     ExitCode::from(code)
 }

@@ -14,6 +14,7 @@ pub mod generate;
 pub mod java;
 pub mod normalize;
 pub mod reader;
+pub mod skim;
 pub mod source;
 
 pub use normalize::{normalize, Normalized, Options, Retain};

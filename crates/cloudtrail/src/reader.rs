@@ -559,12 +559,25 @@ pub fn open_maybe_gzip(path: &std::path::Path) -> std::io::Result<Box<dyn Read +
     maybe_gzip(Box::new(std::io::BufReader::with_capacity(256 << 10, f)))
 }
 
-/// Wrap a reader in a gzip decoder if it starts with the gzip magic bytes.
+/// Wrap a reader in a gzip decoder if it starts with the gzip magic bytes, and check that the
+/// (decompressed) content starts like JSON: a file that does not is reported once, as a whole
+/// (`InvalidData`), rather than line by line.
 pub fn maybe_gzip(mut r: Box<dyn std::io::BufRead + Send>) -> std::io::Result<Box<dyn Read + Send>> {
     let head = r.fill_buf()?;
-    if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(r)))
+    let mut inner: Box<dyn std::io::BufRead + Send> = if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b
+    {
+        Box::new(std::io::BufReader::with_capacity(256 << 10, flate2::bufread::MultiGzDecoder::new(r)))
     } else {
-        Ok(Box::new(r))
+        r
+    };
+    let head = inner.fill_buf()?;
+    let first =
+        head.iter().copied().find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0xEF | 0xBB | 0xBF));
+    match first {
+        None | Some(b'{') | Some(b'[') => Ok(Box::new(inner)),
+        Some(b) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not JSON (starts with {:?}): not a CloudTrail file", b as char),
+        )),
     }
 }

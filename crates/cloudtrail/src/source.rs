@@ -223,7 +223,11 @@ pub fn read_file(path: &Path, opts: &Options, sink: &mut dyn FnMut(Result<Event,
             sink(Err(RecordError {
                 file: name,
                 origin: None,
-                message: format!("cannot open: {e}"),
+                message: if e.kind() == std::io::ErrorKind::InvalidData {
+                    e.to_string()
+                } else {
+                    format!("cannot open: {e}")
+                },
                 kept: false,
             }));
             Stats { files: 1, file_errors: 1, ..Stats::default() }
