@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod engine_check;
 mod kql_rules;
 mod pipeline;
 mod rules_check;
@@ -22,7 +23,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let checks: Vec<fn(&Path) -> anyhow::Result<Report>> =
-        vec![kql_rules::check, pipeline::check, rules_check::check];
+        vec![kql_rules::check, pipeline::check, rules_check::check, engine_check::check];
     let mut failed = 0;
     for check in checks {
         match check(&corpus) {
