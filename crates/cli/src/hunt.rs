@@ -123,6 +123,7 @@ pub fn run(args: Args) -> u8 {
             ..cloudtrail::Options::default()
         },
         max_errors_kept: 20,
+        fast_path: true,
         context: RunContext {
             now: ecs::time::format_millis(now),
             execution_uuid: engine::alert::alert_uuid("hunt", &now.to_string(), "trailhound")[..32]
@@ -356,6 +357,13 @@ fn report(
         "{} rule(s) run (dispatch: {by_action} by event.action, {by_provider} by event.provider, {always} on every event)",
         set.rules.len()
     );
+    for &i in set.index.always().iter().take(5) {
+        let _ = writeln!(
+            e,
+            "  checked on every event (its query implies no event.action or event.provider): {}",
+            set.rules[i].rule.name()
+        );
+    }
     for (what, n) in set.not_run_summary() {
         let _ = writeln!(e, "{n} {what}: not run (trailhound rules validate/lint for details)");
     }

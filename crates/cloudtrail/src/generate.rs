@@ -381,6 +381,8 @@ pub fn generate(spec: &Spec, out: &Path) -> std::io::Result<Summary> {
         call_weights: CALLS.iter().map(|c| c.2).collect(),
         region_weights: REGIONS.iter().map(|r| r.1).collect(),
     };
+    // File names draw from their own stream, so both formats hold the same records.
+    let mut names = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5eed_f11e);
     let mut summary = Summary::default();
     let mut time = spec.start;
     let mut remaining = spec.events;
@@ -405,11 +407,8 @@ pub fn generate(spec: &Spec, out: &Path) -> std::io::Result<Summary> {
             Format::S3 => {
                 let dir = out.join(format!("AWSLogs/{ACCOUNT}/CloudTrail/{region}/{y:04}/{m:02}/{d:02}"));
                 std::fs::create_dir_all(&dir)?;
-                let path = dir.join(format!(
-                    "{ACCOUNT}_CloudTrail_{region}_{compact}_{}{:04}.json.gz",
-                    g.hex(12),
-                    file_no % 10_000
-                ));
+                let suffix: u64 = names.gen();
+                let path = dir.join(format!("{ACCOUNT}_CloudTrail_{region}_{compact}_{suffix:016x}.json.gz"));
                 let body = serde_json::to_vec(&json!({ "Records": records }))?;
                 let f = std::io::BufWriter::new(std::fs::File::create(&path)?);
                 let mut enc = flate2::write::GzEncoder::new(f, flate2::Compression::default());

@@ -119,11 +119,13 @@ pub fn put(doc: &mut Map<String, Value>, path: &str, v: Value) {
             doc.insert(path.to_string(), v);
         }
         Some((head, rest)) => {
-            let child = doc.entry(head.to_string()).or_insert_with(|| Value::Object(Map::new()));
-            if !child.is_object() {
-                *child = Value::Object(Map::new());
+            // Look up before inserting: most segments exist already, and a lookup allocates nothing.
+            if !doc.get(head).is_some_and(Value::is_object) {
+                doc.insert(head.to_string(), Value::Object(Map::new()));
             }
-            put(child.as_object_mut().unwrap(), rest, v);
+            if let Some(Value::Object(child)) = doc.get_mut(head) {
+                put(child, rest, v);
+            }
         }
     }
 }

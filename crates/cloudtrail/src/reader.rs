@@ -54,6 +54,20 @@ pub struct RawRecord {
     pub container: Container,
 }
 
+/// One raw record, borrowed from the scanner until the next call.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RawRef<'a> {
+    pub bytes: &'a [u8],
+    pub origin: Origin,
+    pub container: Container,
+}
+
+impl RawRef<'_> {
+    pub fn to_owned(&self) -> RawRecord {
+        RawRecord { bytes: self.bytes.to_vec(), origin: self.origin.clone(), container: self.container }
+    }
+}
+
 /// A problem found while scanning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanError {
@@ -105,6 +119,14 @@ pub struct Scanner<R> {
     elem_oversize: bool,
     saw_stream: bool,
     resync_pending: bool,
+    /// The input is line-delimited (NDJSON): records are split at newlines with memchr.
+    line_mode: bool,
+    /// A line that spans two reads.
+    carry: Vec<u8>,
+    /// The record handed out last (reused between records).
+    ready: Vec<u8>,
+    /// Records found inside a line that holds a container (`Records`/`logEvents`).
+    pending: std::collections::VecDeque<RawRecord>,
     /// Errors found since the last call to `take_errors`.
     errors: Vec<ScanError>,
     /// An I/O error ended the stream.
@@ -112,7 +134,8 @@ pub struct Scanner<R> {
 }
 
 enum Step {
-    Record(RawRecord),
+    /// A record is in `ready`.
+    Record(Origin, Container),
     Continue,
 }
 
@@ -150,6 +173,10 @@ impl<R: Read> Scanner<R> {
             elem_oversize: false,
             saw_stream: false,
             resync_pending: false,
+            line_mode: false,
+            carry: Vec::new(),
+            ready: Vec::new(),
+            pending: std::collections::VecDeque::new(),
             errors: Vec::new(),
             io_error: None,
         }
@@ -281,8 +308,9 @@ impl<R: Read> Scanner<R> {
             self.error(self.elem_line, Some(index), format!("record larger than {limit} bytes; skipped"));
             return Step::Continue;
         }
-        let bytes = std::mem::take(&mut self.elem);
-        if bytes.first() != Some(&b'{') {
+        std::mem::swap(&mut self.ready, &mut self.elem);
+        self.elem.clear();
+        if self.ready.first() != Some(&b'{') {
             let what = match self.stream {
                 Stream::Records => "an element of Records",
                 Stream::LogEvents => "an element of logEvents",
@@ -296,11 +324,7 @@ impl<R: Read> Scanner<R> {
             Stream::LogEvents => Container::LogEvents,
             _ => Container::Array,
         };
-        Step::Record(RawRecord {
-            bytes,
-            origin: Origin { line: self.elem_line, index: Some(index) },
-            container,
-        })
+        Step::Record(Origin { line: self.elem_line, index: Some(index) }, container)
     }
 
     fn finish_top(&mut self) -> Step {
@@ -308,7 +332,9 @@ impl<R: Read> Scanner<R> {
         let had_stream = self.saw_stream;
         let bad_records = self.bad_records_key;
         let oversize = std::mem::take(&mut self.elem_oversize);
-        let bytes = std::mem::take(&mut self.top);
+        let single_line = line == self.line;
+        std::mem::swap(&mut self.ready, &mut self.top);
+        self.top.clear();
         self.reset_value();
         if had_stream {
             return Step::Continue;
@@ -322,11 +348,13 @@ impl<R: Read> Scanner<R> {
             self.error(line, None, format!("record larger than {limit} bytes; skipped"));
             return Step::Continue;
         }
-        Step::Record(RawRecord {
-            bytes,
-            origin: Origin { line, index: None },
-            container: Container::TopLevel,
-        })
+        {
+            // A compact object alone on its line: the input is NDJSON, split the rest by lines.
+            if single_line {
+                self.line_mode = true;
+            }
+            Step::Record(Origin { line, index: None }, Container::TopLevel)
+        }
     }
 
     /// Process one byte; `Some` when a record completes.
@@ -489,9 +517,135 @@ impl<R: Read> Scanner<R> {
 impl<R: Read> Iterator for Scanner<R> {
     type Item = RawRecord;
 
-    /// The next record; errors accumulate in [`Scanner::take_errors`].
+    /// The next record, owned; errors accumulate in [`Scanner::take_errors`].
     fn next(&mut self) -> Option<RawRecord> {
+        self.next_record().map(|r| r.to_owned())
+    }
+}
+
+impl<R: Read> Scanner<R> {
+    /// The next record, borrowed until the next call; errors accumulate in
+    /// [`Scanner::take_errors`].
+    pub fn next_record(&mut self) -> Option<RawRef<'_>> {
         loop {
+            if let Some(r) = self.pending.pop_front() {
+                self.ready = r.bytes;
+                return Some(RawRef { bytes: &self.ready, origin: r.origin, container: r.container });
+            }
+            if self.line_mode {
+                match self.next_line()? {
+                    Line::Borrowed(s, e, line) => {
+                        return Some(RawRef {
+                            bytes: &self.buf[s..e],
+                            origin: Origin { line, index: None },
+                            container: Container::TopLevel,
+                        })
+                    }
+                    Line::Ready(line) => {
+                        return Some(RawRef {
+                            bytes: &self.ready,
+                            origin: Origin { line, index: None },
+                            container: Container::TopLevel,
+                        })
+                    }
+                    Line::Nothing => continue,
+                }
+            }
+            let Step::Record(origin, container) = self.next_structural()? else { continue };
+            return Some(RawRef { bytes: &self.ready, origin, container });
+        }
+    }
+
+    /// Line mode: the next line, `None` at the end of the input.
+    fn next_line(&mut self) -> Option<Line> {
+        loop {
+            if self.pos >= self.len && !self.fill() {
+                if self.carry.is_empty() {
+                    return None;
+                }
+                // a last line without a newline
+                let line = self.line;
+                let carry = std::mem::take(&mut self.carry);
+                return Some(self.judge_line(carry, line));
+            }
+            let rest = &self.buf[self.pos..self.len];
+            match memchr::memchr(b'\n', rest) {
+                Some(k) => {
+                    let (start, end) = (self.pos, self.pos + k);
+                    self.pos = end + 1;
+                    let line = self.line;
+                    self.line += 1;
+                    if !self.carry.is_empty() {
+                        let mut carry = std::mem::take(&mut self.carry);
+                        carry.extend_from_slice(&self.buf[start..end]);
+                        return Some(self.judge_line(carry, line));
+                    }
+                    let (s, e) = trim_range(&self.buf[start..end]);
+                    let bytes = &self.buf[start + s..start + e];
+                    if bytes.is_empty() {
+                        continue;
+                    }
+                    if bytes[0] == b'{' && bytes.len() <= self.max_record && !is_container(bytes) {
+                        return Some(Line::Borrowed(start + s, start + e, line));
+                    }
+                    let owned = bytes.to_vec();
+                    return Some(self.judge_line(owned, line));
+                }
+                None => {
+                    if self.carry.len() + rest.len() > self.max_record + 2 {
+                        // far too long for a record: keep a marker, report it at its end
+                        self.carry.clear();
+                        self.carry.push(b'!');
+                    } else if self.carry.first() != Some(&b'!') {
+                        self.carry.extend_from_slice(rest);
+                    }
+                    self.pos = self.len;
+                }
+            }
+        }
+    }
+
+    /// Judge a whole line: a record (left in `ready`), an error, or a container whose records go
+    /// to `pending`.
+    fn judge_line(&mut self, bytes: Vec<u8>, line: u64) -> Line {
+        let (s, e) = trim_range(&bytes);
+        let t = &bytes[s..e];
+        if t.is_empty() {
+            return Line::Nothing;
+        }
+        if t[0] == b'!' || t.len() > self.max_record {
+            let limit = self.max_record;
+            self.error(line, None, format!("record larger than {limit} bytes; skipped"));
+            return Line::Nothing;
+        }
+        if t[0] != b'{' {
+            self.error(line, None, format!("expected a JSON object, found {:?}", t[0] as char));
+            return Line::Nothing;
+        }
+        if is_container(t) {
+            // Scan the line on its own; its records keep this line number.
+            let mut inner = Scanner::with_limit(std::io::Cursor::new(t.to_vec()), self.max_record);
+            while let Some(r) = inner.next_record() {
+                let mut r = r.to_owned();
+                r.origin.line = line;
+                self.pending.push_back(r);
+            }
+            for mut e in inner.take_errors() {
+                e.origin.line = line;
+                self.errors.push(e);
+            }
+            return Line::Nothing;
+        }
+        self.ready.clear();
+        self.ready.extend_from_slice(t);
+        Line::Ready(line)
+    }
+
+    fn next_structural(&mut self) -> Option<Step> {
+        loop {
+            if self.line_mode && self.stack.is_empty() && !self.in_string {
+                return Some(Step::Continue);
+            }
             if self.pos >= self.len && !self.fill() {
                 // end of input
                 if self.top_active || !self.stack.is_empty() {
@@ -519,8 +673,8 @@ impl<R: Read> Iterator for Scanner<R> {
                             self.pos = chunk_end + 1;
                             let c = self.buf[chunk_end];
                             if let Some(step) = self.step(c) {
-                                if let Some(r) = self.after_step(step) {
-                                    return Some(r);
+                                if let Some(s) = self.after_step(step) {
+                                    return Some(s);
                                 }
                             }
                             continue;
@@ -532,25 +686,46 @@ impl<R: Read> Iterator for Scanner<R> {
                     }
                 }
                 if let Some(step) = self.step(b) {
-                    if let Some(r) = self.after_step(step) {
-                        return Some(r);
+                    if let Some(s) = self.after_step(step) {
+                        return Some(s);
                     }
                 }
             }
         }
     }
-}
 
-impl<R: Read> Scanner<R> {
-    fn after_step(&mut self, step: Step) -> Option<RawRecord> {
+    fn after_step(&mut self, step: Step) -> Option<Step> {
         if std::mem::take(&mut self.resync_pending) {
             self.resync();
         }
         match step {
-            Step::Record(r) => Some(r),
+            Step::Record(..) => Some(step),
             Step::Continue => None,
         }
     }
+}
+
+/// What line mode found.
+enum Line {
+    /// A record at `buf[start..end]`, on this line.
+    Borrowed(usize, usize, u64),
+    /// A record in `ready`, on this line.
+    Ready(u64),
+    /// An empty line, an error, or a container whose records are pending.
+    Nothing,
+}
+
+fn trim_range(b: &[u8]) -> (usize, usize) {
+    let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let s = b.iter().position(|c| !ws(c)).unwrap_or(b.len());
+    let e = b.iter().rposition(|c| !ws(c)).map_or(s, |i| i + 1);
+    (s, e)
+}
+
+/// A line that may hold a `Records` or `logEvents` container (checked properly by scanning it).
+fn is_container(line: &[u8]) -> bool {
+    memchr::memmem::find(line, b"\"Records\"").is_some()
+        || memchr::memmem::find(line, b"\"logEvents\"").is_some()
 }
 
 /// Open a file, transparently decompressing gzip (detected by its magic bytes, not its name).

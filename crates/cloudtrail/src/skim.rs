@@ -100,30 +100,24 @@ fn skip_value(b: &[u8], i: usize) -> Option<usize> {
         b'{' | b'[' => {
             let mut depth = 0usize;
             let mut j = i;
-            loop {
-                let k = memchr::memchr3(b'"', b'{', b'}', &b[j..]).map(|k| k + j);
-                let l = memchr::memchr2(b'[', b']', &b[j..]).map(|l| l + j);
-                let next = match (k, l) {
-                    (Some(k), Some(l)) => k.min(l),
-                    (Some(k), None) => k,
-                    (None, Some(l)) => l,
-                    (None, None) => return None,
-                };
-                match b[next] {
-                    b'"' => j = string_end(b, next)?.0 + 1,
-                    b'{' | b'[' => {
-                        depth += 1;
-                        j = next + 1;
+            while j < b.len() {
+                match b[j] {
+                    b'"' => {
+                        j = string_end(b, j)?.0 + 1;
+                        continue;
                     }
-                    _ => {
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
                         depth = depth.checked_sub(1)?;
-                        j = next + 1;
                         if depth == 0 {
-                            return Some(j);
+                            return Some(j + 1);
                         }
                     }
+                    _ => {}
                 }
+                j += 1;
             }
+            None
         }
         _ => {
             let mut j = i;

@@ -3,7 +3,7 @@
 //! documents through). Every problem is one [`RecordError`] with file and position.
 
 use crate::normalize::{normalize, Options};
-use crate::reader::{maybe_gzip, Container, Origin, RawRecord, Scanner};
+use crate::reader::{maybe_gzip, Container, Origin, Scanner};
 use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -104,11 +104,11 @@ pub struct Classified {
 }
 
 /// Turn one raw record into an event (or say why not).
-pub fn classify(raw: &RawRecord, opts: &Options) -> Result<Classified, String> {
-    let text = std::str::from_utf8(&raw.bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+pub fn classify(bytes: &[u8], container: Container, opts: &Options) -> Result<Classified, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
     let value: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
     let Value::Object(obj) = value else { return Err("expected a JSON object".into()) };
-    if raw.container == Container::LogEvents {
+    if container == Container::LogEvents {
         let msg = obj.get("message").and_then(Value::as_str).ok_or("logEvents element without a message")?;
         let inner: Value =
             serde_json::from_str(msg).map_err(|e| format!("logEvents message is not JSON: {e}"))?;
@@ -169,16 +169,9 @@ pub fn read_stream(
         message,
         kept,
     };
-    loop {
-        let next = scanner.next();
-        for e in scanner.take_errors() {
-            stats.read += 1;
-            stats.rejected += 1;
-            sink(Err(err(Some(e.origin), e.message, false)));
-        }
-        let Some(raw) = next else { break };
+    while let Some(raw) = scanner.next_record() {
         stats.read += 1;
-        match classify(&raw, opts) {
+        match classify(raw.bytes, raw.container, opts) {
             Ok(Classified { doc, kind, pipeline_error, text }) => {
                 match kind {
                     Kind::CloudTrail => stats.normalized += 1,
@@ -195,6 +188,16 @@ pub fn read_stream(
                 sink(Err(err(Some(raw.origin), message, false)));
             }
         }
+        for e in scanner.take_errors() {
+            stats.read += 1;
+            stats.rejected += 1;
+            sink(Err(err(Some(e.origin), e.message, false)));
+        }
+    }
+    for e in scanner.take_errors() {
+        stats.read += 1;
+        stats.rejected += 1;
+        sink(Err(err(Some(e.origin), e.message, false)));
     }
     stats.bytes = scanner.input_bytes();
     if let Some(e) = scanner.io_error.take() {

@@ -18,6 +18,7 @@ fn options() -> Options {
         max_signals: None,
         normalize: cloudtrail::Options::default(),
         max_errors_kept: 50,
+        fast_path: true,
         context: RunContext {
             now: "2026-11-28T00:00:00.000Z".into(),
             execution_uuid: "conformance".into(),
@@ -146,6 +147,39 @@ pub fn check(corpus: &Path) -> anyhow::Result<Report> {
     if out.stats.rejected > 0 {
         failures.push(format!("corpus logs: {} records rejected", out.stats.rejected));
     }
+    // 3. The fast path changes nothing: same alerts with and without it, Elastic's latest query
+    //    rules over 20,000 generated records plus the corpus logs.
+    let gen = tmp.join("generated");
+    let spec = cloudtrail::generate::Spec {
+        events: 20_000,
+        seed: 11,
+        format: cloudtrail::generate::Format::Ndjson,
+        ..Default::default()
+    };
+    cloudtrail::generate::generate(&spec, &gen)?;
+    let mut files = cloudtrail::expand_inputs(&[gen.display().to_string()]).0;
+    files.extend(inputs.iter().cloned());
+    let ids = |fast: bool| {
+        let o = hunt(&set, &files, &Options { fast_path: fast, ..options() }, &Arc::new(Progress::default()));
+        let mut v: Vec<String> =
+            o.findings.iter().map(|f| f.alert["kibana.alert.uuid"].to_string()).collect();
+        v.sort();
+        (v, o.skipped_by_index)
+    };
+    let ((slow, _), (fast, skipped)) = (ids(false), ids(true));
+    if slow != fast {
+        failures.push(format!(
+            "fast path changed the alerts: {} without it, {} with it",
+            slow.len(),
+            fast.len()
+        ));
+    }
+    lines.push(format!(
+        "fast path: {} alerts with and without it over {} records ({} ruled out from raw bytes)",
+        fast.len(),
+        20_000 + out.stats.read,
+        skipped
+    ));
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(Report { name: "engine: seed rule and Elastic's query rules over the corpus logs", lines, failures })
 }

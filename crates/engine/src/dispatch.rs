@@ -100,6 +100,11 @@ impl DispatchIndex {
             && !self.by_provider.contains_key(provider)
     }
 
+    /// Rules checked for every event.
+    pub fn always(&self) -> &[usize] {
+        &self.always
+    }
+
     /// (rules filed by action, by provider, checked for every event)
     pub fn shape(&self) -> (usize, usize, usize) {
         let distinct = |m: &HashMap<String, Vec<usize>>| {

@@ -9,7 +9,7 @@
 
 use crate::alert::{build_alert, RunContext};
 use crate::RuleSet;
-use cloudtrail::reader::{Container, RawRecord, Scanner};
+use cloudtrail::reader::{Container, RawRef, Scanner};
 use cloudtrail::source::{classify, Classified};
 use cloudtrail::{RecordError, Stats};
 use ecs::time::{parse_date, Millis};
@@ -33,6 +33,10 @@ pub struct Options {
     /// Keep at most this many input errors in the result (all are counted).
     pub max_errors_kept: usize,
     pub context: RunContext,
+    /// Rule out records from their raw bytes (dispatch index on skimmed discriminators, literal
+    /// prefilters). Off: every record is normalized. Results are the same either way; tests
+    /// check that.
+    pub fast_path: bool,
 }
 
 /// Live counters for a progress display.
@@ -141,7 +145,6 @@ fn hunt_file(rules: &RuleSet, path: &std::path::Path, opts: &Options, progress: 
         }
     };
     loop {
-        let next = scanner.next();
         for e in scanner.take_errors() {
             out.stats.read += 1;
             out.stats.rejected += 1;
@@ -150,14 +153,17 @@ fn hunt_file(rules: &RuleSet, path: &std::path::Path, opts: &Options, progress: 
                 RecordError { file: name.clone(), origin: Some(e.origin), message: e.message, kept: false },
             );
         }
-        let Some(raw) = next else { break };
+        let Some(raw) = scanner.next_record() else { break };
         out.stats.read += 1;
         out.stats.bytes += raw.bytes.len() as u64;
         progress.bytes.fetch_add(raw.bytes.len() as u64 + 1, Ordering::Relaxed);
         progress.events.fetch_add(1, Ordering::Relaxed);
-        if skippable(rules, &raw) {
+        // Fast path: a raw CloudTrail record's candidates, from its skimmed discriminators and
+        // the rules' literal prefilters, without parsing it.
+        let pre = opts.fast_path && precandidates(rules, &raw, &mut candidates);
+        if pre && candidates.is_empty() {
             // Still a record: make sure it is valid JSON, so bad input is reported.
-            match serde_json::from_slice::<IgnoredAny>(&raw.bytes) {
+            match serde_json::from_slice::<IgnoredAny>(raw.bytes) {
                 Ok(_) => {
                     out.skipped_by_index += 1;
                     out.stats.normalized += 1;
@@ -168,7 +174,7 @@ fn hunt_file(rules: &RuleSet, path: &std::path::Path, opts: &Options, progress: 
                         &mut out,
                         RecordError {
                             file: name.clone(),
-                            origin: Some(raw.origin),
+                            origin: Some(raw.origin.clone()),
                             message: format!("invalid JSON: {e}"),
                             kept: false,
                         },
@@ -177,17 +183,18 @@ fn hunt_file(rules: &RuleSet, path: &std::path::Path, opts: &Options, progress: 
             }
             continue;
         }
-        let Classified { doc, kind, pipeline_error, .. } = match classify(&raw, &opts.normalize) {
-            Ok(c) => c,
-            Err(message) => {
-                out.stats.rejected += 1;
-                report(
-                    &mut out,
-                    RecordError { file: name.clone(), origin: Some(raw.origin), message, kept: false },
-                );
-                continue;
-            }
-        };
+        let Classified { doc, kind, pipeline_error, .. } =
+            match classify(raw.bytes, raw.container, &opts.normalize) {
+                Ok(c) => c,
+                Err(message) => {
+                    out.stats.rejected += 1;
+                    report(
+                        &mut out,
+                        RecordError { file: name.clone(), origin: Some(raw.origin), message, kept: false },
+                    );
+                    continue;
+                }
+            };
         match kind {
             cloudtrail::Kind::CloudTrail => out.stats.normalized += 1,
             cloudtrail::Kind::Ecs => out.stats.passed_through += 1,
@@ -206,9 +213,11 @@ fn hunt_file(rules: &RuleSet, path: &std::path::Path, opts: &Options, progress: 
             out.outside_time += 1;
             continue;
         }
-        let provider = single_str(&doc, "event.provider");
-        let action = single_str(&doc, "event.action");
-        rules.index.candidates(provider.as_deref(), action.as_deref(), &mut candidates);
+        if !pre {
+            let provider = single_str(&doc, "event.provider");
+            let action = single_str(&doc, "event.action");
+            rules.index.candidates(provider.as_deref(), action.as_deref(), &mut candidates);
+        }
         if candidates.is_empty() {
             continue;
         }
@@ -240,18 +249,25 @@ fn hunt_file(rules: &RuleSet, path: &std::path::Path, opts: &Options, progress: 
     out
 }
 
-/// A raw CloudTrail record whose provider and action no rule is filed under.
-fn skippable(rules: &RuleSet, raw: &RawRecord) -> bool {
-    if raw.container == Container::LogEvents {
+/// For a raw CloudTrail record without escapes: fill `out` with the rules that may match it
+/// (dispatch index, then literal prefilters) and return true. False when the record must be
+/// normalized to know (ECS documents, CloudWatch payloads, records with escapes).
+fn precandidates(rules: &RuleSet, raw: &RawRef<'_>, out: &mut Vec<usize>) -> bool {
+    if raw.container == Container::LogEvents || crate::prefilter::has_escapes(raw.bytes) {
         return false;
     }
-    match cloudtrail::skim::skim(&raw.bytes) {
-        Some(s) if s.is_cloudtrail => match (s.source.as_deref(), s.name.as_deref()) {
-            (Some(src), Some(name)) => rules.index.is_irrelevant(src, name),
-            _ => false,
-        },
-        _ => false,
+    let Some(s) = cloudtrail::skim::skim(raw.bytes) else { return false };
+    if !s.is_cloudtrail {
+        return false;
     }
+    // The normalizer drops empty values: such a field is missing, looked up as "".
+    let key = |v: Option<&str>| match v {
+        None | Some("" | "-" | "none") => String::new(),
+        Some(x) => x.to_string(),
+    };
+    rules.index.candidates(Some(&key(s.source.as_deref())), Some(&key(s.name.as_deref())), out);
+    out.retain(|&i| rules.rules[i].prefilter.as_ref().is_none_or(|p| p.may_match(raw.bytes)));
+    true
 }
 
 /// The key to look the field up by: its value when it has exactly one; `""` when it has none

@@ -11,6 +11,7 @@
 pub mod alert;
 pub mod dispatch;
 pub mod hunt;
+pub mod prefilter;
 pub mod ruletest;
 
 use dispatch::DispatchIndex;
@@ -24,6 +25,8 @@ pub struct CompiledRule {
     pub tree: kql::Node,
     pub matcher: Matcher,
     pub saved_object_id: String,
+    /// A necessary condition on the raw record's bytes, when the query implies one.
+    pub prefilter: Option<prefilter::Prefilter>,
 }
 
 /// Why a loaded rule does not run.
@@ -108,5 +111,6 @@ fn compile_rule(rule: &Rule, opts: &ecs::Options) -> Result<CompiledRule, NotRun
     let query = rule.query().ok_or(NotRun::NoQuery)?;
     let tree = kql::parse(query).map_err(|e| NotRun::BadQuery(e.to_string()))?;
     let matcher = Matcher::with_options(&tree, opts);
-    Ok(CompiledRule { saved_object_id: rule.saved_object_id(), rule: rule.clone(), tree, matcher })
+    let prefilter = prefilter::Prefilter::for_query(&tree);
+    Ok(CompiledRule { saved_object_id: rule.saved_object_id(), rule: rule.clone(), tree, matcher, prefilter })
 }
