@@ -119,6 +119,8 @@ pub struct Scanner<R> {
     elem_oversize: bool,
     saw_stream: bool,
     resync_pending: bool,
+    /// The element being streamed is handled byte by byte (see `scan_element`).
+    no_fast: bool,
     /// The input is line-delimited (NDJSON): records are split at newlines with memchr.
     line_mode: bool,
     /// A line that spans two reads.
@@ -173,6 +175,7 @@ impl<R: Read> Scanner<R> {
             elem_oversize: false,
             saw_stream: false,
             resync_pending: false,
+            no_fast: false,
             line_mode: false,
             carry: Vec::new(),
             ready: Vec::new(),
@@ -254,6 +257,7 @@ impl<R: Read> Scanner<R> {
         self.elem_active = false;
         self.elem_oversize = false;
         self.saw_stream = false;
+        self.no_fast = false;
     }
 
     fn push_byte(&mut self, b: u8) {
@@ -301,6 +305,7 @@ impl<R: Read> Scanner<R> {
 
     fn finish_elem(&mut self) -> Step {
         self.elem_active = false;
+        self.no_fast = false;
         let index = self.elem_index;
         self.elem_index += 1;
         if std::mem::take(&mut self.elem_oversize) {
@@ -661,6 +666,19 @@ impl<R: Read> Scanner<R> {
                 return None;
             }
             while self.pos < self.len {
+                if self.elem_active && !self.in_string && !self.elem_oversize && !self.no_fast {
+                    let before = self.pos;
+                    if let Some(step) = self.scan_element() {
+                        return Some(step);
+                    }
+                    if self.pos >= self.len {
+                        break;
+                    }
+                    if self.pos != before {
+                        continue;
+                    }
+                    // no progress: this byte needs the state machine
+                }
                 let b = self.buf[self.pos];
                 self.pos += 1;
                 // Fast path inside strings: copy up to the next quote or backslash or newline.
@@ -692,6 +710,75 @@ impl<R: Read> Scanner<R> {
                 }
             }
         }
+    }
+
+    /// Fast path inside an array element being streamed: find where it ends without the
+    /// per-byte state machine, copying it in one piece. Stops (leaving the rest to `step`) at
+    /// anything unusual: a string or escape crossing the buffer end, a raw line break in a string,
+    /// an unbalanced bracket, a record growing past the size limit.
+    fn scan_element(&mut self) -> Option<Step> {
+        let start = self.pos;
+        let depth = self.stack.len();
+        if depth > 64 {
+            self.no_fast = true;
+            return None;
+        }
+        let mut saved = [0u8; 64];
+        saved[..depth].copy_from_slice(&self.stack);
+        let buf = &self.buf[..self.len];
+        let mut i = start;
+        let mut lines = 0u64;
+        let mut finished = false;
+        while i < buf.len() {
+            match buf[i] {
+                b'"' => {
+                    let mut j = i + 1;
+                    let end = loop {
+                        match memchr::memchr3(b'"', b'\\', b'\n', &buf[j..]) {
+                            Some(k) if buf[j + k] == b'"' => break Some(j + k),
+                            Some(k) if buf[j + k] == b'\\' && j + k + 1 < buf.len() => j = j + k + 2,
+                            _ => break None,
+                        }
+                    };
+                    match end {
+                        Some(e) => i = e + 1,
+                        None => break,
+                    }
+                    continue;
+                }
+                b'{' | b'[' => self.stack.push(buf[i]),
+                b'}' | b']' => {
+                    let open = if buf[i] == b'}' { b'{' } else { b'[' };
+                    if self.stack.last() != Some(&open) {
+                        break;
+                    }
+                    self.stack.pop();
+                    if self.stack.len() == self.stream_depth {
+                        i += 1;
+                        finished = true;
+                        break;
+                    }
+                }
+                b',' if self.stack.len() == self.stream_depth => break, // a scalar element
+                b'\n' => lines += 1,
+                _ => {}
+            }
+            i += 1;
+        }
+        if self.elem.len() + (i - start) > self.max_record {
+            // Too large: undo, and let the per-byte path apply the size limit to this element.
+            self.stack.clear();
+            self.stack.extend_from_slice(&saved[..depth]);
+            self.no_fast = true;
+            return None;
+        }
+        self.elem.extend_from_slice(&buf[start..i]);
+        self.line += lines;
+        self.pos = i;
+        if finished {
+            return Some(self.finish_elem());
+        }
+        None
     }
 
     fn after_step(&mut self, step: Step) -> Option<Step> {
