@@ -112,22 +112,58 @@ pub fn purge(v: &mut Value, strict: bool) -> bool {
     }
 }
 
-/// Set `path` (dotted) in a nested object, creating objects on the way.
-pub fn put(doc: &mut Map<String, Value>, path: &str, v: Value) {
-    match path.split_once('.') {
-        None => {
-            doc.insert(path.to_string(), v);
-        }
-        Some((head, rest)) => {
-            // Look up before inserting: most segments exist already, and a lookup allocates nothing.
-            if !doc.get(head).is_some_and(Value::is_object) {
-                doc.insert(head.to_string(), Value::Object(Map::new()));
+/// The fields of a document being built, as dotted paths; [`Fields::build`] nests them once.
+/// (Building nested maps path by path re-hashes every segment from the root on every insert.)
+#[derive(Default)]
+pub struct Fields(Vec<(String, Value)>);
+
+impl Fields {
+    /// Build the nested document: the last value set for a path wins.
+    pub fn build(mut self) -> Map<String, Value> {
+        self.0.sort_by(|a, b| a.0.cmp(&b.0)); // stable: later sets of a path stay later
+        let mut dedup: Vec<(String, Value)> = Vec::with_capacity(self.0.len());
+        for (k, v) in self.0 {
+            match dedup.last_mut() {
+                Some(last) if last.0 == k => last.1 = v,
+                _ => dedup.push((k, v)),
             }
-            if let Some(Value::Object(child)) = doc.get_mut(head) {
-                put(child, rest, v);
+        }
+        let items: Vec<(&str, Value)> =
+            dedup.iter_mut().map(|(k, v)| (k.as_str(), std::mem::take(v))).collect();
+        nest(items)
+    }
+}
+
+/// Nest sorted `(dotted path, value)` pairs.
+fn nest(items: Vec<(&str, Value)>) -> Map<String, Value> {
+    let mut out = Map::with_capacity(items.len());
+    let mut iter = items.into_iter().peekable();
+    while let Some((path, v)) = iter.next() {
+        match path.split_once('.') {
+            None => {
+                out.insert(path.to_string(), v);
+            }
+            Some((head, rest)) => {
+                let mut group = vec![(rest, v)];
+                while let Some((p, _)) = iter.peek() {
+                    match p.split_once('.') {
+                        Some((h, _)) if h == head => {
+                            let (p, v) = iter.next().unwrap();
+                            group.push((&p[head.len() + 1..], v));
+                        }
+                        _ => break,
+                    }
+                }
+                out.insert(head.to_string(), Value::Object(nest(group)));
             }
         }
     }
+    out
+}
+
+/// Set `path` (dotted) in the document being built.
+pub fn put(doc: &mut Fields, path: &str, v: Value) {
+    doc.0.push((path.to_string(), v));
 }
 
 fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
@@ -188,7 +224,7 @@ fn is_ip(s: &str) -> bool {
 
 /// Normalize a parsed CloudTrail record. `original` is the record's text as read.
 pub fn normalize(original: &str, mut json: Value, opts: &Options) -> Normalized {
-    let mut out = Map::new();
+    let mut out = Fields::default();
     let mut errors: Vec<String> = Vec::new();
 
     // 1-3: original, created, ecs.version
@@ -244,7 +280,7 @@ pub fn normalize(original: &str, mut json: Value, opts: &Options) -> Normalized 
     // 7: identity
     let ui = ["userIdentity"];
     let ct = "aws.cloudtrail.";
-    let copy = |out: &mut Map<String, Value>, from: &[&str], to: &str| {
+    let copy = |out: &mut Fields, from: &[&str], to: &str| {
         if let Some(v) = get(&json, from) {
             put(out, to, v.clone());
         }
@@ -676,7 +712,7 @@ pub fn normalize(original: &str, mut json: Value, opts: &Options) -> Normalized 
         put(&mut out, "tags", Value::Array(vec![Value::String("preserve_original_event".into())]));
         Some(msg)
     };
-    let mut doc = Value::Object(out);
+    let mut doc = Value::Object(out.build());
     purge(&mut doc, false);
     Normalized { doc, pipeline_error }
 }

@@ -11,8 +11,8 @@ pub struct Skimmed<'a> {
     pub is_cloudtrail: bool,
 }
 
-/// Skim a record's bytes. `None` when the bytes are not a well-formed-looking JSON object (the
-/// full parser then reports the problem).
+/// Skim a record's bytes, stopping as soon as both values are found. `None` when the bytes are
+/// not a well-formed-looking JSON object (the full parser then reports the problem).
 pub fn skim(b: &[u8]) -> Option<Skimmed<'_>> {
     let mut i = ws(b, 0);
     if b.get(i) != Some(&b'{') {
@@ -62,6 +62,9 @@ pub fn skim(b: &[u8]) -> Option<Skimmed<'_>> {
                     out.name = Some(v);
                 }
                 i = end + 1;
+                if out.source.is_some() && out.name.is_some() {
+                    return Some(out); // the rest of the record is not needed
+                }
             }
             _ => i = skip_value(b, i)?,
         }
