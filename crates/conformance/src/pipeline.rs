@@ -127,6 +127,7 @@ pub fn check(corpus: &Path) -> anyhow::Result<Report> {
         std::fs::read_dir(dir.join("expected"))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     expected_files.sort();
     let (mut compared, mut fields_ok, mut fields_bad, mut informational) = (0, 0, 0, 0);
+    let (mut strict_records, mut strict_ok) = (0, 0);
     let mut left_out: BTreeMap<&str, usize> = BTreeMap::new();
     for file in &expected_files {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
@@ -148,6 +149,9 @@ pub fn check(corpus: &Path) -> anyhow::Result<Report> {
             };
             let ours = cloudtrail::normalize(original, raw, &file_opts).doc;
             compared += 1;
+            if strict {
+                strict_records += 1;
+            }
             let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
             flatten(&ours, "", &mut a);
             flatten(exp, "", &mut b);
@@ -161,7 +165,12 @@ pub fn check(corpus: &Path) -> anyhow::Result<Report> {
                     continue;
                 }
                 match b.get(field) {
-                    Some(exp_v) if sorted(exp_v) == sorted(ours_v) => fields_ok += 1,
+                    Some(exp_v) if sorted(exp_v) == sorted(ours_v) => {
+                        fields_ok += 1;
+                        if strict {
+                            strict_ok += 1;
+                        }
+                    }
                     Some(exp_v) => problems.push(format!(
                         "{field}: ours {} != expected {}",
                         sorted(ours_v).join(","),
@@ -198,6 +207,7 @@ pub fn check(corpus: &Path) -> anyhow::Result<Report> {
             }
         }
     }
+    lines.push(format!("newest pipeline era (enforced): {strict_records} records, {strict_ok} fields equal"));
     lines.push(format!(
         "{} expected files, {compared} records compared: {fields_ok} fields equal, {fields_bad} differ ({informational} of them in older pipeline eras)",
         expected_files.len()
