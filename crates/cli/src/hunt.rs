@@ -124,6 +124,7 @@ pub fn run(args: Args) -> u8 {
         },
         max_errors_kept: 20,
         fast_path: true,
+        split_bytes: engine::hunt::SPLIT_BYTES,
         context: RunContext {
             now: ecs::time::format_millis(now),
             execution_uuid: engine::alert::alert_uuid("hunt", &now.to_string(), "trailhound")[..32]

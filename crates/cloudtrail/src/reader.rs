@@ -185,6 +185,11 @@ impl<R: Read> Scanner<R> {
         }
     }
 
+    /// Lines read so far (newlines seen).
+    pub fn lines_read(&self) -> u64 {
+        self.line - 1
+    }
+
     /// The underlying reader.
     pub fn input_ref(&self) -> &R {
         &self.input

@@ -37,6 +37,8 @@ pub struct Options {
     /// prefilters). Off: every record is normalized. Results are the same either way; tests
     /// check that.
     pub fast_path: bool,
+    /// Uncompressed NDJSON files larger than this are split into pieces hunted in parallel.
+    pub split_bytes: u64,
 }
 
 /// Live counters for a progress display.
@@ -86,19 +88,116 @@ impl Outcome {
     }
 }
 
+/// A piece of work: a whole file, or a byte range of a large NDJSON file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Work {
+    path: PathBuf,
+    range: Option<(u64, u64)>,
+    /// Index of the file's first piece (the others' line numbers are fixed up against it).
+    piece: usize,
+}
+
+/// The default of [`Options::split_bytes`].
+pub const SPLIT_BYTES: u64 = 64 << 20;
+
+/// Split large, uncompressed, line-delimited files at newline boundaries into pieces of about
+/// `SPLIT_BYTES / 2`. Anything else (gzip, a `Records` object, stdin) stays whole.
+fn plan(files: &[PathBuf], split_bytes: u64) -> Vec<Work> {
+    use std::io::{BufRead, Read, Seek, SeekFrom};
+    let mut out = Vec::new();
+    for path in files {
+        let whole = Work { path: path.clone(), range: None, piece: 0 };
+        let Ok(meta) = std::fs::metadata(path) else {
+            out.push(whole);
+            continue;
+        };
+        let size = meta.len();
+        if size <= split_bytes || path.as_os_str() == "-" {
+            out.push(whole);
+            continue;
+        }
+        // Is it line-delimited? The first line must be a complete JSON object.
+        let Ok(f) = std::fs::File::open(path) else {
+            out.push(whole);
+            continue;
+        };
+        let mut r = std::io::BufReader::new(f);
+        let mut first = Vec::new();
+        let ndjson = r.by_ref().take(4 << 20).read_until(b'\n', &mut first).is_ok()
+            && first.first() == Some(&b'{')
+            && serde_json::from_slice::<IgnoredAny>(&first).is_ok();
+        if !ndjson {
+            out.push(whole);
+            continue;
+        }
+        let chunk = (split_bytes / 2).max(1);
+        let mut start = 0u64;
+        let mut f = r.into_inner();
+        while start < size {
+            let mut end = (start + chunk).min(size);
+            if end < size {
+                // move the end to just after the next newline
+                if f.seek(SeekFrom::Start(end)).is_err() {
+                    end = size;
+                } else {
+                    let mut br = std::io::BufReader::new(&mut f);
+                    let mut skip = Vec::new();
+                    end += br.read_until(b'\n', &mut skip).map(|n| n as u64).unwrap_or(size - end);
+                }
+            }
+            out.push(Work { path: path.clone(), range: Some((start, end)), piece: 0 });
+            start = end;
+        }
+    }
+    // number the pieces of each file
+    let mut i = 0;
+    while i < out.len() {
+        let first = i;
+        while i < out.len() && out[i].path == out[first].path && out[i].range.is_some() {
+            out[i].piece = first;
+            i += 1;
+        }
+        if i == first {
+            out[i].piece = i;
+            i += 1;
+        }
+    }
+    out
+}
+
 /// Run `rules` over `files`.
 pub fn hunt(rules: &RuleSet, files: &[PathBuf], opts: &Options, progress: &Arc<Progress>) -> Outcome {
-    let mut outcome = files
+    let work = plan(files, opts.split_bytes);
+    let results: Vec<(Outcome, u64)> = work
         .par_iter()
-        .map(|f| {
-            let o = hunt_file(rules, f, opts, progress);
-            progress.files_done.fetch_add(1, Ordering::Relaxed);
+        .map(|w| {
+            let o = hunt_file(rules, &w.path, w.range, opts, progress);
+            if w.range.is_none_or(|(_, end)| std::fs::metadata(&w.path).map_or(true, |m| m.len() == end)) {
+                progress.files_done.fetch_add(1, Ordering::Relaxed);
+            }
             o
         })
-        .reduce(Outcome::default, |mut a, b| {
-            a.merge(b, opts.max_errors_kept);
-            a
-        });
+        .collect();
+    // Pieces of one file: line numbers continue from the previous piece's last line.
+    let mut outcome = Outcome::default();
+    let mut line_offset = 0u64;
+    for (i, (mut o, lines)) in results.into_iter().enumerate() {
+        if work[i].piece == i {
+            line_offset = 0;
+        }
+        if line_offset > 0 {
+            for e in &mut o.errors {
+                if let Some(origin) = &mut e.origin {
+                    origin.line += line_offset;
+                }
+            }
+        }
+        line_offset += lines;
+        if work[i].range.is_some() && work[i].piece != i {
+            o.stats.files = 0; // count a split file once
+        }
+        outcome.merge(o, opts.max_errors_kept);
+    }
     outcome.findings.sort_by_key(|f| (f.time, f.rule));
     if let Some(max) = opts.max_signals {
         let mut per_rule = vec![0usize; rules.rules.len()];
@@ -112,13 +211,22 @@ pub fn hunt(rules: &RuleSet, files: &[PathBuf], opts: &Options, progress: &Arc<P
     outcome
 }
 
-fn hunt_file(rules: &RuleSet, path: &std::path::Path, opts: &Options, progress: &Progress) -> Outcome {
+/// Hunt one file (or a byte range of it); also returns how many lines it read.
+fn hunt_file(
+    rules: &RuleSet,
+    path: &std::path::Path,
+    range: Option<(u64, u64)>,
+    opts: &Options,
+    progress: &Progress,
+) -> (Outcome, u64) {
     let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
     let mut out = Outcome::default();
-    let input = if path.as_os_str() == "-" {
-        cloudtrail::reader::maybe_gzip(Box::new(std::io::BufReader::new(std::io::stdin())))
-    } else {
-        cloudtrail::reader::open_maybe_gzip(path)
+    let input = match range {
+        _ if path.as_os_str() == "-" => {
+            cloudtrail::reader::maybe_gzip(Box::new(std::io::BufReader::new(std::io::stdin())))
+        }
+        None => cloudtrail::reader::open_maybe_gzip(path),
+        Some((start, end)) => open_range(path, start, end),
     };
     let input = match input {
         Ok(i) => i,
@@ -132,7 +240,7 @@ fn hunt_file(rules: &RuleSet, path: &std::path::Path, opts: &Options, progress: 
                 format!("cannot open: {e}")
             };
             out.errors.push(RecordError { file: name, origin: None, message, kept: false });
-            return out;
+            return (out, 0);
         }
     };
     out.stats.files = 1;
@@ -246,7 +354,8 @@ fn hunt_file(rules: &RuleSet, path: &std::path::Path, opts: &Options, progress: 
             },
         );
     }
-    out
+    let lines = scanner.lines_read();
+    (out, lines)
 }
 
 /// For a raw CloudTrail record without escapes: fill `out` with the rules that may match it
@@ -280,4 +389,16 @@ fn single_str(doc: &Value, field: &str) -> Option<String> {
         1 => v.pop(),
         _ => None,
     }
+}
+
+/// A byte range of a file, as a reader.
+fn open_range(
+    path: &std::path::Path,
+    start: u64,
+    end: u64,
+) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(start))?;
+    Ok(Box::new(std::io::BufReader::with_capacity(256 << 10, f.take(end - start))))
 }

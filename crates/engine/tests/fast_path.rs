@@ -27,6 +27,7 @@ fn alerts(set: &RuleSet, files: &[std::path::PathBuf], fast: bool) -> Vec<String
             execution_type: "manual",
         },
         fast_path: fast,
+        split_bytes: engine::hunt::SPLIT_BYTES,
     };
     let out = hunt(set, files, &opts, &Arc::new(Progress::default()));
     assert_eq!(out.stats.rejected, 0, "{:?}", out.errors);
@@ -79,4 +80,70 @@ fn same_alerts_with_and_without_the_fast_path() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(slow.len() > 50, "the rules should find something to compare: {}", slow.len());
     assert_eq!(fast, slow);
+}
+
+#[test]
+fn a_split_file_gives_the_same_alerts_and_line_numbers() {
+    let dir = std::env::temp_dir().join(format!("th-split-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // one NDJSON file: generated records, with a malformed line near the end
+    let gen = dir.join("gen");
+    let spec = cloudtrail::generate::Spec {
+        events: 3000,
+        seed: 8,
+        format: cloudtrail::generate::Format::Ndjson,
+        ..Default::default()
+    };
+    cloudtrail::generate::generate(&spec, &gen).unwrap();
+    let mut text = String::new();
+    for f in cloudtrail::expand_inputs(&[gen.display().to_string()]).0 {
+        text.push_str(&std::fs::read_to_string(f).unwrap());
+    }
+    let total_lines = text.lines().count();
+    text.push_str("{\"eventVersion\": tru}\n");
+    let file = dir.join("one.ndjson");
+    std::fs::write(&file, &text).unwrap();
+    let set = RuleSet::compile(
+        vec![
+            rule("denied", "aws.cloudtrail.error_code:AccessDenied"),
+            rule("keys", "event.action:CreateAccessKey"),
+        ],
+        0,
+    );
+    let run = |split: u64| {
+        let opts = Options {
+            from: None,
+            to: None,
+            max_signals: None,
+            normalize: cloudtrail::Options::default(),
+            max_errors_kept: 10,
+            context: RunContext {
+                now: "2026-01-01T00:00:00.000Z".into(),
+                execution_uuid: "x".into(),
+                execution_type: "manual",
+            },
+            fast_path: true,
+            split_bytes: split,
+        };
+        hunt(&set, std::slice::from_ref(&file), &opts, &Arc::new(Progress::default()))
+    };
+    let whole = run(u64::MAX);
+    let split = run(200_000); // about 20 pieces
+    let ids = |o: &engine::hunt::Outcome| -> Vec<String> {
+        let mut v: Vec<String> =
+            o.findings.iter().map(|f| f.alert["kibana.alert.uuid"].to_string()).collect();
+        v.sort();
+        v
+    };
+    assert!(!ids(&whole).is_empty());
+    assert_eq!(ids(&split), ids(&whole));
+    assert_eq!(split.stats.read, whole.stats.read);
+    assert_eq!(split.stats.files, 1);
+    assert_eq!(whole.errors.len(), 1);
+    assert_eq!(split.errors.len(), 1);
+    let line = |o: &engine::hunt::Outcome| o.errors[0].origin.as_ref().unwrap().line;
+    assert_eq!(line(&whole), total_lines as u64 + 1);
+    assert_eq!(line(&split), line(&whole));
+    let _ = std::fs::remove_dir_all(&dir);
 }
