@@ -36,6 +36,8 @@ measure() { # label, then the command; prints "label seconds maxrss_kb"
 results=$(
   measure "zcat(gz)" sh -c "find $DATA/gz -name '*.gz' -exec zcat {} +"
   measure "cat(nd)" sh -c "cat $DATA/nd/*"
+  measure "normalize/gz" "$T" normalize --no-original "$DATA/gz"
+  measure "normalize/nd" "$T" normalize --no-original "$DATA/nd"
   for fmt in gz nd; do
     for th in 1 2; do
       measure "hunt/$fmt/1-rule/${th}t" "$T" hunt -q --threads "$th" --format ndjson "${ONE[@]}" "$DATA/$fmt"
@@ -45,13 +47,14 @@ results=$(
 )
 zcat_s=$(echo "$results" | awk '$1=="zcat(gz)"{print $2}')
 cat_s=$(echo "$results" | awk '$1=="cat(nd)"{print $2}')
-printf "%-22s %8s %12s %10s %s\n" "run" "seconds" "events/s" "peak MB" "vs baseline"
+nd_mb=$(du -sm "$DATA/nd" | cut -f1)
+printf "%-22s %8s %12s %8s %10s %s\n" "run" "seconds" "events/s" "MB/s" "peak MB" "vs baseline"
 echo "$results" | while read -r label secs rss; do
   case "$label" in
     *gz*|zcat*) base=$zcat_s; bname=zcat ;;
     *) base=$cat_s; bname=cat ;;
   esac
-  awk -v l="$label" -v s="$secs" -v r="$rss" -v n="$EVENTS" -v b="$base" -v bn="$bname" \
-    'BEGIN { printf "%-22s %8.2f %12.0f %10.1f %.2fx %s\n", l, s, n/(s>0?s:1e-9), r/1024, s/(b>0?b:1e-9), bn }'
+  awk -v l="$label" -v s="$secs" -v r="$rss" -v n="$EVENTS" -v b="$base" -v bn="$bname" -v mb="$nd_mb" \
+    'BEGIN { printf "%-22s %8.2f %12.0f %8.0f %10.1f %.2fx %s\n", l, s, n/(s>0?s:1e-9), mb/(s>0?s:1e-9), r/1024, s/(b>0?b:1e-9), bn }'
 done
-echo "events: $EVENTS; rules: ${FULL[*]:-bundled}; cores: $(nproc)"
+echo "events: $EVENTS ($nd_mb MB as NDJSON; MB/s is of the uncompressed data); rules: ${FULL[*]:-bundled}; cores: $(nproc)"

@@ -58,6 +58,8 @@ pub struct Args {
     /// Do not keep `event.original` in alerts.
     #[arg(long)]
     no_original: bool,
+    #[command(flatten)]
+    geoip: crate::input::GeoIpArgs,
 }
 
 fn color_enabled() -> bool {
@@ -111,6 +113,32 @@ pub fn run(args: Args) -> u8 {
     if files.is_empty() {
         return EXIT_ERROR;
     }
+    let geoip = match args.geoip.open() {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    if geoip.is_none() {
+        let needs: Vec<&str> = set
+            .rules
+            .iter()
+            .filter(|r| {
+                ecs::matcher::referenced_fields(&r.tree)
+                    .iter()
+                    .any(|(f, _)| f.starts_with("source.geo.") || f.starts_with("source.as."))
+            })
+            .map(|r| r.rule.name())
+            .collect();
+        if !needs.is_empty() {
+            eprintln!(
+                "warning: {} rule(s) query source.geo/source.as, which only GeoIP enrichment fills; pass --geoip-city/--geoip-asn (e.g. {})",
+                needs.len(),
+                needs[0]
+            );
+        }
+    }
     let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let opts = Options {
         from,
@@ -120,6 +148,7 @@ pub fn run(args: Args) -> u8 {
             keep_original: !args.no_original,
             created: Some(ecs::time::format_millis(now)),
             ingested: Some(ecs::time::format_millis(now)),
+            geoip,
             ..cloudtrail::Options::default()
         },
         max_errors_kept: 20,

@@ -13,9 +13,34 @@ pub struct InputArgs {
     /// Do not keep `event.original` in normalized documents.
     #[arg(long)]
     pub no_original: bool,
+    #[command(flatten)]
+    pub geoip: GeoIpArgs,
     /// Print at most this many input errors (all are counted).
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub max_errors_shown: u64,
+}
+
+/// Optional enrichment of `source.ip` from MaxMind-format databases.
+#[derive(clap::Args, Clone, Default)]
+pub struct GeoIpArgs {
+    /// A GeoIP2/GeoLite2 City database (.mmdb): fills source.geo.* as Elastic's geoip processor.
+    #[arg(long, value_name = "MMDB")]
+    pub geoip_city: Option<std::path::PathBuf>,
+    /// A GeoIP2/GeoLite2 ASN database (.mmdb): fills source.as.number and source.as.organization.name.
+    #[arg(long, value_name = "MMDB")]
+    pub geoip_asn: Option<std::path::PathBuf>,
+}
+
+impl GeoIpArgs {
+    /// Open the databases; `Err` is a message for the user.
+    pub fn open(&self) -> Result<Option<std::sync::Arc<cloudtrail::geoip::GeoIp>>, String> {
+        if self.geoip_city.is_none() && self.geoip_asn.is_none() {
+            return Ok(None);
+        }
+        cloudtrail::geoip::GeoIp::open(self.geoip_city.as_deref(), self.geoip_asn.as_deref())
+            .map(|g| Some(std::sync::Arc::new(g)))
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// What reading all inputs found.
@@ -36,12 +61,13 @@ impl Report {
     }
 }
 
-pub fn options(args: &InputArgs) -> Options {
-    Options {
+pub fn options(args: &InputArgs) -> Result<Options, String> {
+    Ok(Options {
         keep_original: !args.no_original,
         created: Some(ecs::time::format_millis(ecs::time::now_millis())),
+        geoip: args.geoip.open()?,
         ..Options::default()
-    }
+    })
 }
 
 /// Read every input in order, calling `f` with each event.
@@ -53,7 +79,15 @@ pub fn read_all(args: &InputArgs, f: &mut dyn FnMut(Event)) -> Report {
         report.errors += 1;
         report.stats.file_errors += 1;
     }
-    let opts = options(args);
+    let opts = match options(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            report.errors += 1;
+            report.stats.file_errors += 1;
+            return report;
+        }
+    };
     let mut shown = 0u64;
     for file in files {
         let stats = cloudtrail::read_file(&file, &opts, &mut |r| match r {

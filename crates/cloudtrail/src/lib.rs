@@ -11,6 +11,7 @@
 mod categorization;
 mod categorization_table;
 pub mod generate;
+pub mod geoip;
 pub mod java;
 pub mod normalize;
 pub mod reader;

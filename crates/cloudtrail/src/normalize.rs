@@ -30,6 +30,8 @@ pub struct Options {
     pub namespace: String,
     /// The integration's `retain` setting: which copies of request/response data to keep.
     pub retain: Retain,
+    /// GeoIP/ASN databases for `source.geo` and `source.as` (off when `None`).
+    pub geoip: Option<std::sync::Arc<crate::geoip::GeoIp>>,
 }
 
 /// The integration's `retain` option for `request_parameters` and friends.
@@ -67,6 +69,7 @@ impl Default for Options {
             keep_original: true,
             namespace: "default".into(),
             retain: Retain::All,
+            geoip: None,
         }
     }
 }
@@ -437,9 +440,18 @@ pub fn normalize(original: &str, mut json: Value, opts: &Options) -> Normalized 
     if let Some(addr) = json.get("sourceIPAddress") {
         put(&mut out, "source.address", addr.clone());
         if let Some(a) = addr.as_str() {
-            if is_ip(a) {
+            if let Ok(ip) = a.parse::<std::net::IpAddr>() {
                 put(&mut out, "source.ip", Value::String(a.to_string()));
                 related_ip.add(a);
+                if let Some(db) = &opts.geoip {
+                    let (geo, asn) = db.lookup(ip);
+                    if let Some(g) = geo {
+                        put(&mut out, "source.geo", g);
+                    }
+                    if let Some(a) = asn {
+                        put(&mut out, "source.as", a);
+                    }
+                }
             } else if a.contains('.') && !a.ends_with(".amazonaws.com") && !a.contains(' ') {
                 related_hosts.add(a);
             }
