@@ -96,7 +96,10 @@ pub fn run(args: Args) -> u8 {
         return EXIT_ERROR;
     }
     let selected: Vec<rules::Rule> = loaded.rules.into_iter().filter(|r| keep_rule(r, &args)).collect();
-    let set = RuleSet::compile(selected, now);
+    let set = RuleSet::compile_with(selected, now, &loaded.exception_items, loaded.value_lists);
+    for e in &set.bad_exceptions {
+        eprintln!("error: {e} (not applied)");
+    }
     if set.rules.is_empty() {
         eprintln!("error: no runnable rules selected");
         for (what, n) in set.not_run_summary() {
@@ -154,6 +157,7 @@ pub fn run(args: Args) -> u8 {
         max_errors_kept: 20,
         fast_path: true,
         split_bytes: engine::hunt::SPLIT_BYTES,
+        exceptions_now: now,
         context: RunContext {
             now: ecs::time::format_millis(now),
             execution_uuid: engine::alert::alert_uuid("hunt", &now.to_string(), "trailhound")[..32]
@@ -369,7 +373,7 @@ fn report(
     let secs = elapsed.as_secs_f64().max(1e-9);
     let _ = writeln!(
         e,
-        "\n{} file(s), {} record(s) in {:.2}s ({:.0} records/s): {} evaluated, {} ruled out by the dispatch index, {} outside --from/--to; {} rejected, {} pipeline error(s), {} unreadable input(s)",
+        "\n{} file(s), {} record(s) in {:.2}s ({:.0} records/s): {} evaluated, {} ruled out by the dispatch index, {} outside --from/--to, {} matches excepted; {} rejected, {} pipeline error(s), {} unreadable input(s)",
         s.files,
         s.read,
         secs,
@@ -377,6 +381,7 @@ fn report(
         o.evaluated,
         o.skipped_by_index,
         o.outside_time,
+        o.excepted,
         s.rejected,
         s.pipeline_errors,
         s.file_errors + expand_errors.len() as u64,

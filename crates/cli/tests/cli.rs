@@ -143,3 +143,42 @@ fn normalize_and_generate() {
     };
     assert_eq!(list(&dir), list(&dir2));
 }
+
+#[test]
+fn exceptions_from_a_kibana_export_remove_alerts() {
+    let dir = std::env::temp_dir().join(format!("th-exc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("value-lists")).unwrap();
+    let rule = serde_json::json!({
+        "rule_id": "access-key-test", "id": "so-access-key", "name": "Access key created (test)", "type": "query",
+        "language": "kuery", "description": "d", "risk_score": 21, "severity": "low",
+        "index": ["logs-aws.cloudtrail-*"], "query": "event.action:CreateAccessKey and event.outcome:success",
+        "exceptions_list": [{"id": "c1", "list_id": "trusted", "namespace_type": "single", "type": "detection"}]
+    });
+    let container = serde_json::json!({"list_id": "trusted", "type": "detection", "namespace_type": "single", "name": "Trusted", "description": "d"});
+    let item = serde_json::json!({"item_id": "ci", "list_id": "trusted", "type": "simple", "name": "CI roles", "namespace_type": "single",
+        "entries": [{"field": "user.name", "type": "list", "operator": "included", "list": {"id": "ci-roles", "type": "keyword"}}]});
+    std::fs::write(
+        dir.join("export.ndjson"),
+        format!("{rule}\n{container}\n{item}\n{{\"exported_count\":3}}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("value-lists/ci-roles.txt"), "ci-deployer\n").unwrap();
+    let rules = dir.display().to_string();
+    let users = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["hunt", "-q", "--format", "csv", "--rules", &rules];
+        args.extend_from_slice(extra);
+        args.push("examples/cloudtrail");
+        let out = run(&args);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(5).unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(users(&[]), ["mallory"], "ci-deployer's key is excepted through the value list");
+    // without the value list file the item excepts nothing
+    std::fs::remove_file(dir.join("value-lists/ci-roles.txt")).unwrap();
+    assert_eq!(users(&[]), ["ci-deployer", "mallory"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -20,6 +20,7 @@ fn options() -> Options {
         max_errors_kept: 50,
         fast_path: true,
         split_bytes: engine::hunt::SPLIT_BYTES,
+        exceptions_now: 0,
         context: RunContext {
             now: "2026-11-28T00:00:00.000Z".into(),
             execution_uuid: "conformance".into(),

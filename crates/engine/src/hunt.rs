@@ -39,6 +39,8 @@ pub struct Options {
     pub fast_path: bool,
     /// Uncompressed NDJSON files larger than this are split into pieces hunted in parallel.
     pub split_bytes: u64,
+    /// The time exception items' `expire_time` is compared with.
+    pub exceptions_now: Millis,
 }
 
 /// Live counters for a progress display.
@@ -69,6 +71,8 @@ pub struct Outcome {
     pub evaluated: u64,
     /// Events outside `--from`/`--to`.
     pub outside_time: u64,
+    /// Matches an exception item removed.
+    pub excepted: u64,
     pub errors: Vec<RecordError>,
     pub error_count: u64,
     /// Rules whose alerts were cut at `max_signals`: (rule index, alerts found).
@@ -82,6 +86,7 @@ impl Outcome {
         self.skipped_by_index += o.skipped_by_index;
         self.evaluated += o.evaluated;
         self.outside_time += o.outside_time;
+        self.excepted += o.excepted;
         self.error_count += o.error_count;
         let room = keep.saturating_sub(self.errors.len());
         self.errors.extend(o.errors.into_iter().take(room));
@@ -333,6 +338,10 @@ fn hunt_file(
         for &i in &candidates {
             let rule = &rules.rules[i];
             if rule.matcher.matches(&doc) {
+                if rule.exceptions.excepts(&doc, &rules.value_lists, opts.exceptions_now) {
+                    out.excepted += 1;
+                    continue;
+                }
                 progress.alerts.fetch_add(1, Ordering::Relaxed);
                 out.findings.push(crate::hunt::Finding {
                     rule: i,

@@ -10,9 +10,11 @@
 
 pub mod alert;
 pub mod dispatch;
+pub mod exceptions;
 pub mod hunt;
 pub mod prefilter;
 pub mod ruletest;
+pub mod schedule;
 
 use dispatch::DispatchIndex;
 use ecs::Matcher;
@@ -27,6 +29,8 @@ pub struct CompiledRule {
     pub saved_object_id: String,
     /// A necessary condition on the raw record's bytes, when the query implies one.
     pub prefilter: Option<prefilter::Prefilter>,
+    /// Exception items of the lists the rule references.
+    pub exceptions: exceptions::Exceptions,
 }
 
 /// Why a loaded rule does not run.
@@ -59,16 +63,43 @@ pub struct RuleSet {
     pub rules: Vec<CompiledRule>,
     pub not_run: Vec<(Rule, NotRun)>,
     pub index: DispatchIndex,
+    /// Values of the lists `is in list` exceptions refer to.
+    pub value_lists: exceptions::ValueLists,
+    /// Exception items that could not be parsed (reported, not applied).
+    pub bad_exceptions: Vec<String>,
 }
 
 impl RuleSet {
     /// Compile every rule that can run; `now` is the time date math in queries is relative to.
     pub fn compile(rules: Vec<Rule>, now: ecs::time::Millis) -> RuleSet {
+        Self::compile_with(rules, now, &[], Default::default())
+    }
+
+    /// Compile with exception items (as exported by Kibana) and value lists.
+    pub fn compile_with(
+        rules: Vec<Rule>,
+        now: ecs::time::Millis,
+        exception_items: &[serde_json::Value],
+        value_lists: std::collections::HashMap<String, Vec<String>>,
+    ) -> RuleSet {
         let opts = ecs::Options { now };
-        let mut set = RuleSet::default();
+        let mut set = RuleSet { value_lists: exceptions::ValueLists(value_lists), ..RuleSet::default() };
+        let mut items = Vec::new();
+        for v in exception_items {
+            match exceptions::Item::parse(v) {
+                Ok(i) => items.push(i),
+                Err(e) => set.bad_exceptions.push(format!(
+                    "exception item {}: {e}",
+                    v.get("item_id").and_then(|x| x.as_str()).unwrap_or("?")
+                )),
+            }
+        }
         for rule in rules {
             match compile_rule(&rule, &opts) {
-                Ok(c) => set.rules.push(c),
+                Ok(mut c) => {
+                    c.exceptions = exceptions::Exceptions::for_rule(&rule, &items);
+                    set.rules.push(c)
+                }
                 Err(why) => set.not_run.push((rule, why)),
             }
         }
@@ -112,5 +143,12 @@ fn compile_rule(rule: &Rule, opts: &ecs::Options) -> Result<CompiledRule, NotRun
     let tree = kql::parse(query).map_err(|e| NotRun::BadQuery(e.to_string()))?;
     let matcher = Matcher::with_options(&tree, opts);
     let prefilter = prefilter::Prefilter::for_query(&tree);
-    Ok(CompiledRule { saved_object_id: rule.saved_object_id(), rule: rule.clone(), tree, matcher, prefilter })
+    Ok(CompiledRule {
+        saved_object_id: rule.saved_object_id(),
+        rule: rule.clone(),
+        tree,
+        matcher,
+        prefilter,
+        exceptions: Default::default(),
+    })
 }

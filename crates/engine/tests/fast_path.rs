@@ -28,6 +28,7 @@ fn alerts(set: &RuleSet, files: &[std::path::PathBuf], fast: bool) -> Vec<String
         },
         fast_path: fast,
         split_bytes: engine::hunt::SPLIT_BYTES,
+        exceptions_now: 0,
     };
     let out = hunt(set, files, &opts, &Arc::new(Progress::default()));
     assert_eq!(out.stats.rejected, 0, "{:?}", out.errors);
@@ -125,6 +126,7 @@ fn a_split_file_gives_the_same_alerts_and_line_numbers() {
             },
             fast_path: true,
             split_bytes: split,
+            exceptions_now: 0,
         };
         hunt(&set, std::slice::from_ref(&file), &opts, &Arc::new(Progress::default()))
     };

@@ -27,8 +27,12 @@ impl std::fmt::Display for LoadError {
 pub struct Loaded {
     pub rules: Vec<Rule>,
     pub errors: Vec<LoadError>,
-    /// Files that were skipped because they hold no rules (exception lists, export summaries).
+    /// Files that were skipped because they hold no rules (export summaries and the like).
     pub skipped: Vec<PathBuf>,
+    /// Exception items found in exports (`{item_id, list_id, entries, ...}`), for the engine.
+    pub exception_items: Vec<Value>,
+    /// Value lists for `is in list` exceptions: `value-lists/<list id>.txt`, one value per line.
+    pub value_lists: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl Loaded {
@@ -77,7 +81,8 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
         if p.is_dir() {
             walk(&p, files);
         } else if ["toml", "ndjson", "json", "md"].iter().any(|e| name.ends_with(&format!(".{e}")))
-            && !name.eq_ignore_ascii_case("README.md")
+            || (name.ends_with(".txt") && dir.ends_with("value-lists"))
+                && !name.eq_ignore_ascii_case("README.md")
         {
             files.push(p);
         }
@@ -86,6 +91,23 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
 
 /// Load one file, choosing the format from its extension and content.
 pub fn load_file(path: &Path, out: &mut Loaded) {
+    if path.extension().is_some_and(|e| e == "txt")
+        && path.parent().is_some_and(|p| p.ends_with("value-lists"))
+    {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let id = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                let values = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_string);
+                out.value_lists.entry(id).or_default().extend(values);
+            }
+            Err(e) => out.err(path, None, format!("cannot read: {e}")),
+        }
+        return;
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => return out.err(path, None, format!("cannot read: {e}")),
@@ -229,6 +251,10 @@ fn parse_json_file(text: &str, path: &Path, out: &mut Loaded) {
             continue;
         }
         match serde_json::from_str::<Value>(line) {
+            Ok(v) if is_exception_item(&v) => {
+                any = true;
+                out.exception_items.push(v);
+            }
             Ok(v) => match classify_json(v) {
                 Some(Ok((params, _))) => {
                     any = true;
@@ -252,6 +278,11 @@ fn parse_json_file(text: &str, path: &Path, out: &mut Loaded) {
     if !any && !out.errors.iter().any(|e| e.path == path) {
         out.skipped.push(path.to_path_buf());
     }
+}
+
+/// An exception item as Kibana exports it.
+fn is_exception_item(v: &Value) -> bool {
+    v.get("item_id").is_some() && v.get("list_id").is_some() && v.get("entries").is_some_and(Value::is_array)
 }
 
 /// A JSON value as a rule: `None` for things that are not rules (exception lists, export summary).
