@@ -191,7 +191,8 @@ pub fn run(args: Args) -> u8 {
             })
         })
         .collect();
-    if let Err(e) = write_alerts(&args, &findings) {
+    let docs: Vec<&Value> = findings.iter().map(|f| &f.alert).collect();
+    if let Err(e) = write_docs(&docs, &args.format, args.output.as_ref()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: writing alerts: {e}");
             return EXIT_ERROR;
@@ -262,38 +263,38 @@ fn field(alert: &Value, path: &str) -> String {
     ecs::matcher::field_strings(alert, path).join(", ")
 }
 
-fn write_alerts(args: &Args, findings: &[&Finding]) -> std::io::Result<()> {
-    let sink: Box<dyn Write> = match &args.output {
+/// Write alert documents in a format (`table`, `ndjson`, `json`, `csv`) to a file or stdout.
+pub fn write_docs(docs: &[&Value], format: &str, output: Option<&PathBuf>) -> std::io::Result<()> {
+    let sink: Box<dyn Write> = match output {
         Some(p) => Box::new(std::fs::File::create(p)?),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::new(sink);
-    match args.format.as_str() {
+    match format {
         "ndjson" => {
-            for f in findings {
-                serde_json::to_writer(&mut out, &f.alert)?;
+            for a in docs {
+                serde_json::to_writer(&mut out, a)?;
                 out.write_all(b"\n")?;
             }
         }
         "json" => {
-            let all: Vec<&Value> = findings.iter().map(|f| &f.alert).collect();
-            serde_json::to_writer_pretty(&mut out, &all)?;
+            serde_json::to_writer_pretty(&mut out, docs)?;
             out.write_all(b"\n")?;
         }
         "csv" => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(CSV_COLUMNS.iter().map(|(h, _)| *h))?;
-            for f in findings {
-                w.write_record(CSV_COLUMNS.iter().map(|(_, p)| field(&f.alert, p)))?;
+            for a in docs {
+                w.write_record(CSV_COLUMNS.iter().map(|(_, p)| field(a, p)))?;
             }
             w.flush()?;
             return Ok(());
         }
         _ => {
-            if findings.is_empty() {
+            if docs.is_empty() {
                 return Ok(());
             }
-            let color = args.output.is_none() && color_enabled();
+            let color = output.is_none() && color_enabled();
             let mut table = Table::new();
             table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
             if !color {
@@ -308,8 +309,7 @@ fn write_alerts(args: &Args, findings: &[&Finding]) -> std::io::Result<()> {
                 "action",
                 "account / region",
             ]);
-            for f in findings {
-                let a = &f.alert;
+            for a in docs {
                 let sev = field(a, "kibana.alert.severity");
                 let sev_cell = Cell::new(&sev).fg(match sev.as_str() {
                     "critical" => Color::Magenta,

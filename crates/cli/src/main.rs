@@ -14,6 +14,7 @@ mod hunt;
 mod input;
 mod normalize;
 mod rules_cmd;
+mod run;
 mod search;
 
 #[derive(Parser)]
@@ -44,6 +45,14 @@ enum Command {
     /// Run detection rules over CloudTrail logs and report Elastic-shaped alerts. Exit 0 without
     /// alerts, 1 with alerts, 2 on errors.
     Hunt(hunt::Args),
+    /// The detection service: follow a directory of CloudTrail files, run each rule on its
+    /// schedule (Kibana's semantics), keep alerts in a SQLite store, notify a webhook.
+    Run(run::RunArgs),
+    /// List, show, acknowledge and close alerts in a `run` store; show execution history.
+    Alerts {
+        #[command(subcommand)]
+        command: run::AlertsCommand,
+    },
     /// Load, validate, lint, show and test detection rules.
     Rules {
         #[command(subcommand)]
@@ -90,6 +99,8 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Hunt(args) => hunt::run(args),
         Command::Rules { command } => rules_cmd::run(command),
+        Command::Run(args) => run::run(args),
+        Command::Alerts { command } => run::alerts(command),
     };
     ExitCode::from(code)
 }
