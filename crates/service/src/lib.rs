@@ -22,6 +22,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use store::{Execution, Millis, Store, StoredEvent};
 
+pub mod suppression;
 pub mod webhook;
 
 /// Kibana's warning when an execution reaches `max_signals`.
@@ -85,8 +86,8 @@ impl Service {
             if last.is_some_and(|l| now < self.schedules[i].next_run(l)) {
                 continue;
             }
-            let (exec, alerts) = self.execute(i, now, last)?;
-            let new = self.store.record_execution(&exec, &alerts)?;
+            let (exec, alerts, updates, memory) = self.execute(i, now, last)?;
+            let new = self.store.record_execution_with(&exec, &alerts, &updates, memory.as_ref())?;
             let new_docs: Vec<Value> = alerts
                 .into_iter()
                 .filter(|a| new.iter().any(|u| a["kibana.alert.uuid"].as_str() == Some(u)))
@@ -164,14 +165,15 @@ impl Service {
         Ok(())
     }
 
-    /// Run rule `i` at `now`: the execution record and its candidate alerts (not yet deduplicated
-    /// against the store beyond what the cap needs).
+    /// Run rule `i` at `now`: the execution record, its new alerts, updates of suppressed alerts,
+    /// and the rule's memory (suppression history).
+    #[allow(clippy::type_complexity)]
     fn execute(
         &self,
         i: usize,
         now: Millis,
         last: Option<Millis>,
-    ) -> Result<(Execution, Vec<Value>), store::Error> {
+    ) -> Result<(Execution, Vec<Value>, Vec<(String, Value)>, Option<Value>), store::Error> {
         let started = std::time::Instant::now();
         let rule: &CompiledRule = &self.rules.rules[i];
         let plan = self.schedules[i].plan(now, last);
@@ -192,6 +194,9 @@ impl Service {
         let mut alerts: Vec<Value> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut scanned = 0i64;
+        let suppression = suppression::Suppression::of(&rule.rule);
+        let mut suppressed_matches: Vec<(Millis, Value)> = Vec::new();
+        let mut seen_events = std::collections::HashSet::new();
         for w in &plan.windows {
             let events = self.store.events_in(w.from, w.to, by_ingested, fallback_disabled)?;
             scanned += events.len() as i64;
@@ -200,6 +205,13 @@ impl Service {
                 if !rule.matcher.matches(&e.doc)
                     || rule.exceptions.excepts(&e.doc, &self.rules.value_lists, now)
                 {
+                    continue;
+                }
+                if suppression.is_some() {
+                    if seen_events.insert(e.key.clone()) {
+                        let t = engine::schedule::event_time(&e.doc, ovr, fallback_disabled).unwrap_or(now);
+                        suppressed_matches.push((t, e.doc));
+                    }
                     continue;
                 }
                 let alert = build_alert(rule, &e.doc, &ctx);
@@ -218,6 +230,26 @@ impl Service {
                 created += 1;
                 alerts.push(alert);
             }
+        }
+        let mut updates = Vec::new();
+        let mut memory = None;
+        if let Some(s) = &suppression {
+            suppressed_matches.sort_by_key(|(t, _)| *t);
+            let from = plan.windows.first().map_or(now, |w| w.from);
+            let (out, rest) =
+                suppression::suppress(s, rule, &suppressed_matches, from, now, &ctx, &self.store, max)?;
+            if out.capped {
+                warnings.push(MAX_SIGNALS_WARNING.to_string());
+            }
+            alerts.extend(out.new_alerts);
+            for a in rest {
+                let uuid = a["kibana.alert.uuid"].as_str().unwrap_or_default().to_string();
+                if !self.store.alert_exists(&uuid)? {
+                    alerts.push(a);
+                }
+            }
+            updates = out.updates;
+            memory = Some(out.memory);
         }
         let gap = plan.gap.map(|g| (g.from, g.to));
         let status = if gap.is_some() {
@@ -238,6 +270,6 @@ impl Service {
             warnings,
             gap,
         };
-        Ok((exec, alerts))
+        Ok((exec, alerts, updates, memory))
     }
 }

@@ -7,9 +7,14 @@ const MIN: i64 = 60_000;
 const T0: i64 = 1_793_491_200_000; // 2026-11-01T00:00:00Z
 
 fn rule(id: &str, query: &str, extra: &str) -> rules::Rule {
+    rule_with_tables(id, query, extra, "")
+}
+
+/// A rule with `extra` keys in `[rule]`, and `tables` (sub-tables) after the query.
+fn rule_with_tables(id: &str, query: &str, extra: &str, tables: &str) -> rules::Rule {
     let text = format!(
         "[rule]\nname = \"{id}\"\nrule_id = \"{id}\"\ndescription = \"d\"\nrisk_score = 21\nseverity = \"low\"\ntype = \"query\"\n\
-         language = \"kuery\"\nauthor = [\"t\"]\ninterval = \"10m\"\nfrom = \"now-60m\"\n{extra}\nquery = '''{query}'''\n"
+         language = \"kuery\"\nauthor = [\"t\"]\ninterval = \"10m\"\nfrom = \"now-60m\"\n{extra}\nquery = '''{query}'''\n{tables}\n"
     );
     rules::load::parse_toml(&text, Path::new("t.toml")).unwrap()
 }
@@ -40,6 +45,25 @@ impl Env {
                 serde_json::json!({"eventVersion": "1.08", "eventTime": ecs::time::format_millis(T0 + m * MIN),
                     "eventSource": "iam.amazonaws.com", "eventName": action, "eventID": id,
                     "userIdentity": {"type": "IAMUser", "userName": "u"}})
+                .to_string()
+            })
+            .collect();
+        std::fs::write(self.dir.join(format!("src/f{:04}.ndjson", self.files)), lines.join("\n") + "\n")
+            .unwrap();
+    }
+
+    /// Drop CreateUser records by these users (None: no user name) at these minutes.
+    fn drop_users(&mut self, events: &[(i64, &str, Option<&str>)]) {
+        self.files += 1;
+        let lines: Vec<String> = events
+            .iter()
+            .map(|(m, id, user)| {
+                let mut ident = serde_json::json!({"type": "IAMUser"});
+                if let Some(u) = user {
+                    ident["userName"] = serde_json::json!(u);
+                }
+                serde_json::json!({"eventVersion": "1.08", "eventTime": ecs::time::format_millis(T0 + m * MIN),
+                    "eventSource": "iam.amazonaws.com", "eventName": "CreateUser", "eventID": id, "userIdentity": ident})
                 .to_string()
             })
             .collect();
@@ -172,4 +196,76 @@ fn files_are_read_once_also_across_restarts() {
     let r = again.step(T0 + 21 * MIN).unwrap();
     assert_eq!(r.files_read, 0);
     assert!(r.new_alerts.is_empty());
+}
+
+fn suppression(group_by: &str, extra: &str) -> String {
+    format!("[rule.alert_suppression]\ngroup_by = [\"{group_by}\"]\n{extra}")
+}
+
+fn terms_and_count(a: &serde_json::Value) -> (String, i64) {
+    (
+        a["kibana.alert.suppression.terms"][0]["value"].to_string(),
+        a["kibana.alert.suppression.docs_count"].as_i64().unwrap(),
+    )
+}
+
+#[test]
+fn suppression_per_execution_groups_and_remembers() {
+    let tables = suppression("user.name", "missing_fields_strategy = \"suppress\"");
+    let ovr = "timestamp_override = \"event.ingested\"";
+    let mut env = Env::new(vec![rule_with_tables("supp-exec", "event.action:CreateUser", ovr, &tables)]);
+    env.drop_users(&[
+        (0, "a1", Some("alice")),
+        (1, "a2", Some("alice")),
+        (2, "b1", Some("bob")),
+        (3, "n1", None),
+        (4, "n2", None),
+    ]);
+    let r = env.step(10);
+    let mut got: Vec<(String, i64)> = r.new_alerts.iter().map(terms_and_count).collect();
+    got.sort();
+    // one alert per user, and one for the events without a user (value null)
+    assert_eq!(got, [("\"alice\"".to_string(), 1), ("\"bob\"".to_string(), 0), ("null".to_string(), 1)]);
+    let alice =
+        r.new_alerts.iter().find(|a| a["kibana.alert.suppression.terms"][0]["value"] == "alice").unwrap();
+    assert_eq!(ecs::matcher::field_strings(alice, "event.id"), ["a1"], "built from the earliest event");
+    assert!(alice["kibana.alert.instance.id"].is_string());
+    // the next execution sees the same events again (overlapping window): nothing new
+    assert!(env.step(20).new_alerts.is_empty());
+    // a new event of alice after the remembered end: a new alert for alice only
+    env.drop_users(&[(25, "a3", Some("alice"))]);
+    let r = env.step(30);
+    assert_eq!(r.new_alerts.iter().map(terms_and_count).collect::<Vec<_>>(), [("\"alice\"".to_string(), 0)]);
+}
+
+#[test]
+fn suppression_with_duration_updates_the_open_alert() {
+    let tables = suppression(
+        "user.name",
+        "missing_fields_strategy = \"doNotSuppress\"\nduration = { value = 30, unit = \"m\" }",
+    );
+    let ovr = "timestamp_override = \"event.ingested\"";
+    let mut env = Env::new(vec![rule_with_tables("supp-dur", "event.action:CreateUser", ovr, &tables)]);
+    env.drop_users(&[(0, "a1", Some("alice")), (1, "n1", None), (2, "n2", None)]);
+    let r = env.step(10);
+    // alice suppressed into one alert; the two without a user alerted one by one
+    assert_eq!(r.new_alerts.len(), 3);
+    assert_eq!(r.new_alerts.iter().filter(|a| a.get("kibana.alert.suppression.terms").is_some()).count(), 1);
+    // more alice within 30 minutes: the open alert is updated, no new alert
+    env.drop_users(&[(12, "a2", Some("alice")), (13, "a3", Some("alice"))]);
+    let r = env.step(20);
+    assert!(r.new_alerts.is_empty(), "{:?}", r.new_alerts);
+    let (_, _, doc) = env
+        .svc
+        .store
+        .alerts(None, 10)
+        .unwrap()
+        .into_iter()
+        .find(|(_, _, d)| d.get("kibana.alert.suppression.terms").is_some())
+        .unwrap();
+    assert_eq!(doc["kibana.alert.suppression.docs_count"], 2);
+    // past the duration: a new alert
+    env.drop_users(&[(55, "a4", Some("alice"))]);
+    let r = env.step(60);
+    assert_eq!(r.new_alerts.len(), 1);
 }

@@ -94,7 +94,8 @@ impl Store {
              CREATE TABLE IF NOT EXISTS executions (id INTEGER PRIMARY KEY, rule_id TEXT NOT NULL, started INTEGER NOT NULL,
                  duration_ms INTEGER NOT NULL, events_scanned INTEGER NOT NULL, alerts INTEGER NOT NULL, status TEXT NOT NULL,
                  warnings TEXT NOT NULL, gap_from INTEGER, gap_to INTEGER);
-             CREATE TABLE IF NOT EXISTS rule_state (rule_id TEXT PRIMARY KEY, last_started INTEGER NOT NULL);",
+             CREATE TABLE IF NOT EXISTS rule_state (rule_id TEXT PRIMARY KEY, last_started INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS rule_memory (rule_id TEXT PRIMARY KEY, memory TEXT NOT NULL);",
         )?;
         Ok(Store { conn })
     }
@@ -193,7 +194,29 @@ impl Store {
     /// Record an execution: its new alerts, its history row and the rule's checkpoint, in one
     /// transaction. Returns the uuids of the alerts that were new.
     pub fn record_execution(&mut self, exec: &Execution, alerts: &[Value]) -> Result<Vec<String>, Error> {
+        self.record_execution_with(exec, alerts, &[], None)
+    }
+
+    /// `record_execution`, also replacing the documents of existing alerts (suppression updates)
+    /// and the rule's memory, in the same transaction.
+    pub fn record_execution_with(
+        &mut self,
+        exec: &Execution,
+        alerts: &[Value],
+        updates: &[(String, Value)],
+        memory: Option<&Value>,
+    ) -> Result<Vec<String>, Error> {
         let tx = self.conn.transaction()?;
+        for (uuid, doc) in updates {
+            tx.execute("UPDATE alerts SET doc = ?2 WHERE uuid = ?1", params![uuid, doc.to_string()])?;
+        }
+        if let Some(m) = memory {
+            tx.execute(
+                "INSERT INTO rule_memory (rule_id, memory) VALUES (?1, ?2)
+                 ON CONFLICT(rule_id) DO UPDATE SET memory = excluded.memory",
+                params![exec.rule_id, m.to_string()],
+            )?;
+        }
         let mut new = Vec::new();
         {
             let mut stmt = tx.prepare_cached(
@@ -242,6 +265,40 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(new)
+    }
+
+    /// The latest alert of a suppression instance started at or after `since` and not closed.
+    pub fn open_suppressed(
+        &self,
+        instance_id: &str,
+        since: Millis,
+    ) -> Result<Option<(String, Value)>, Error> {
+        self.conn
+            .query_row(
+                "SELECT uuid, doc FROM alerts WHERE status != 'closed' AND created >= ?2
+                 AND json_extract(doc, '$.\"kibana.alert.instance.id\"') = ?1 ORDER BY created DESC LIMIT 1",
+                params![instance_id, since],
+                |r| {
+                    let doc: String = r.get(1)?;
+                    Ok((r.get(0)?, serde_json::from_str(&doc).unwrap_or(Value::Null)))
+                },
+            )
+            .optional()
+    }
+
+    /// Replace an alert's document (suppression updates its counts and end).
+    pub fn update_alert_doc(&self, uuid: &str, doc: &Value) -> Result<(), Error> {
+        self.conn.execute("UPDATE alerts SET doc = ?2 WHERE uuid = ?1", params![uuid, doc.to_string()])?;
+        Ok(())
+    }
+
+    /// Per-rule state (JSON) beyond the checkpoint, e.g. suppression history.
+    pub fn rule_memory(&self, rule_id: &str) -> Result<Value, Error> {
+        let s: Option<String> = self
+            .conn
+            .query_row("SELECT memory FROM rule_memory WHERE rule_id = ?1", params![rule_id], |r| r.get(0))
+            .optional()?;
+        Ok(s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or(Value::Null))
     }
 
     /// Alerts, newest event first, optionally only of one status.
