@@ -197,38 +197,63 @@ impl Service {
         let suppression = suppression::Suppression::of(&rule.rule);
         let mut suppressed_matches: Vec<(Millis, Value)> = Vec::new();
         let mut seen_events = std::collections::HashSet::new();
+        let want = store::Discriminators {
+            actions: engine::dispatch::implied_values(&rule.tree, "event.action")
+                .map(|s| s.into_iter().collect()),
+            providers: engine::dispatch::implied_values(&rule.tree, "event.provider")
+                .map(|s| s.into_iter().collect()),
+        };
+        let mut failure: Option<store::Error> = None;
         for w in &plan.windows {
-            let events = self.store.events_in(w.from, w.to, by_ingested, fallback_disabled)?;
-            scanned += events.len() as i64;
             let mut created = 0usize;
-            for e in events {
-                if !rule.matcher.matches(&e.doc)
-                    || rule.exceptions.excepts(&e.doc, &self.rules.value_lists, now)
+            let mut visit = |key: &str, text: &str| -> bool {
+                // the literal prefilter works on the stored text as on raw records
+                if let Some(p) = &rule.prefilter {
+                    if !engine::prefilter::has_escapes(text.as_bytes()) && !p.may_match(text.as_bytes()) {
+                        return true;
+                    }
+                }
+                let Ok(doc) = serde_json::from_str::<Value>(text) else { return true };
+                if !rule.matcher.matches(&doc) || rule.exceptions.excepts(&doc, &self.rules.value_lists, now)
                 {
-                    continue;
+                    return true;
                 }
                 if suppression.is_some() {
-                    if seen_events.insert(e.key.clone()) {
-                        let t = engine::schedule::event_time(&e.doc, ovr, fallback_disabled).unwrap_or(now);
-                        suppressed_matches.push((t, e.doc));
+                    if seen_events.insert(key.to_string()) {
+                        let t = engine::schedule::event_time(&doc, ovr, fallback_disabled).unwrap_or(now);
+                        suppressed_matches.push((t, doc));
                     }
-                    continue;
+                    return true;
                 }
-                let alert = build_alert(rule, &e.doc, &ctx);
+                let alert = build_alert(rule, &doc, &ctx);
                 let uuid = alert["kibana.alert.uuid"].as_str().unwrap_or_default().to_string();
                 // existing alerts are dropped before the cap, so re-seen events do not use it up
-                if seen.contains(&uuid) || self.store.alert_exists(&uuid)? {
-                    continue;
+                let exists = match self.store.alert_exists(&uuid) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        failure = Some(e);
+                        return false;
+                    }
+                };
+                if seen.contains(&uuid) || exists {
+                    return true;
                 }
                 if created == max {
                     if !warnings.iter().any(|w| w == MAX_SIGNALS_WARNING) {
                         warnings.push(MAX_SIGNALS_WARNING.to_string());
                     }
-                    break;
+                    return false;
                 }
                 seen.insert(uuid);
                 created += 1;
                 alerts.push(alert);
+                true
+            };
+            scanned +=
+                self.store.scan_events(w.from, w.to, by_ingested, fallback_disabled, &want, &mut visit)?
+                    as i64;
+            if let Some(e) = failure.take() {
+                return Err(e);
             }
         }
         let mut updates = Vec::new();

@@ -71,6 +71,14 @@ pub struct StoredEvent {
     pub doc: Value,
 }
 
+/// Which events a scan wants, besides the time window: the values `event.action` or
+/// `event.provider` must have (from the rule's dispatch analysis), if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Discriminators {
+    pub actions: Option<Vec<String>>,
+    pub providers: Option<Vec<String>>,
+}
+
 pub struct Store {
     conn: Connection,
 }
@@ -84,9 +92,11 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, read_at INTEGER NOT NULL, events INTEGER NOT NULL, errors INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS events (key TEXT PRIMARY KEY, ts INTEGER, ingested INTEGER, doc TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS events (key TEXT PRIMARY KEY, ts INTEGER, ingested INTEGER, provider TEXT, action TEXT, doc TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
              CREATE INDEX IF NOT EXISTS events_ingested ON events(ingested);
+             CREATE INDEX IF NOT EXISTS events_action ON events(action);
+             CREATE INDEX IF NOT EXISTS events_provider ON events(provider);
              CREATE TABLE IF NOT EXISTS alerts (uuid TEXT PRIMARY KEY, rule_id TEXT NOT NULL, rule_name TEXT NOT NULL,
                  severity TEXT NOT NULL, risk_score INTEGER NOT NULL, original_time INTEGER, created INTEGER NOT NULL,
                  status TEXT NOT NULL DEFAULT 'open', doc TEXT NOT NULL);
@@ -122,10 +132,27 @@ impl Store {
         let mut added = 0;
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO events (key, ts, ingested, doc) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR IGNORE INTO events (key, ts, ingested, provider, action, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for e in events {
-                added += stmt.execute(params![e.key, e.timestamp, e.ingested, e.doc.to_string()])?;
+                // the discriminators when the event has exactly one value of each (else NULL: always scanned)
+                let single = |path: &str| {
+                    let mut v = Vec::new();
+                    let _ = ecs_like_values(&e.doc, path, &mut v);
+                    if v.len() == 1 {
+                        v.pop()
+                    } else {
+                        None
+                    }
+                };
+                added += stmt.execute(params![
+                    e.key,
+                    e.timestamp,
+                    e.ingested,
+                    single("event.provider"),
+                    single("event.action"),
+                    e.doc.to_string()
+                ])?;
             }
         }
         tx.execute(
@@ -165,6 +192,61 @@ impl Store {
             })
         })?;
         rows.collect()
+    }
+
+    /// Stream the events of a window (as `events_in`) whose discriminators fit, oldest first,
+    /// giving `f` the stored document text; `f` returns false to stop.
+    pub fn scan_events(
+        &self,
+        from: Millis,
+        to: Millis,
+        override_ingested: bool,
+        fallback_disabled: bool,
+        want: &Discriminators,
+        f: &mut dyn FnMut(&str, &str) -> bool,
+    ) -> Result<usize, Error> {
+        let time = match (override_ingested, fallback_disabled) {
+            (false, _) => ("ts BETWEEN ?1 AND ?2", "ts, key"),
+            (true, true) => ("ingested BETWEEN ?1 AND ?2", "ingested, ts, key"),
+            (true, false) => (
+                "(ingested BETWEEN ?1 AND ?2 OR (ingested IS NULL AND ts BETWEEN ?1 AND ?2))",
+                "ingested IS NULL, ingested, ts, key",
+            ),
+        };
+        // Events with several values (or none) of a discriminator are stored with NULL: always scanned.
+        let list = |col: &str, vals: &Option<Vec<String>>| -> (String, Vec<String>) {
+            match vals {
+                None => (String::new(), Vec::new()),
+                Some(v) => {
+                    let marks: Vec<String> = v.iter().map(|_| "?".to_string()).collect();
+                    (format!(" AND ({col} IS NULL OR {col} IN ({}))", marks.join(",")), v.clone())
+                }
+            }
+        };
+        let (a_sql, a_vals) = list("action", &want.actions);
+        let (p_sql, p_vals) = if want.actions.is_some() {
+            (String::new(), Vec::new())
+        } else {
+            list("provider", &want.providers)
+        };
+        let sql = format!("SELECT key, doc FROM events WHERE {}{a_sql}{p_sql} ORDER BY {}", time.0, time.1);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut params: Vec<rusqlite::types::Value> = vec![from.into(), to.into()];
+        params.extend(a_vals.into_iter().chain(p_vals).map(rusqlite::types::Value::from));
+        let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+        let mut n = 0;
+        while let Some(row) = rows.next()? {
+            n += 1;
+            let key: String = row.get(0)?;
+            let doc = row
+                .get_ref(1)?
+                .as_str()
+                .map_err(|e| Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?;
+            if !f(&key, doc) {
+                break;
+            }
+        }
+        Ok(n)
     }
 
     /// Forget events older than `before` (by both times).
@@ -374,6 +456,34 @@ impl Store {
         let c =
             |t: &str| self.conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get::<_, i64>(0));
         Ok((c("files")?, c("events")?, c("alerts")?))
+    }
+}
+
+/// The string values of a dotted field in a document (nested objects and dotted keys).
+fn ecs_like_values(doc: &Value, path: &str, out: &mut Vec<String>) -> Option<()> {
+    match doc {
+        Value::Object(m) => {
+            if let Some(v) = m.get(path) {
+                match v {
+                    Value::String(s) => out.push(s.clone()),
+                    Value::Array(a) => out.extend(a.iter().filter_map(|x| x.as_str().map(str::to_string))),
+                    _ => {}
+                }
+            }
+            for (i, _) in path.match_indices('.') {
+                if let Some(child) = m.get(&path[..i]) {
+                    ecs_like_values(child, &path[i + 1..], out);
+                }
+            }
+            Some(())
+        }
+        Value::Array(a) => {
+            for x in a {
+                ecs_like_values(x, path, out);
+            }
+            Some(())
+        }
+        _ => None,
     }
 }
 
