@@ -116,12 +116,9 @@ pub fn run(args: Args) -> u8 {
     if files.is_empty() {
         return EXIT_ERROR;
     }
-    let geoip = match args.geoip.open() {
+    let geoip = match args.geoip.open_or_report() {
         Ok(g) => g,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_ERROR;
-        }
+        Err(code) => return code,
     };
     if geoip.is_none() {
         let needs: Vec<&str> = set

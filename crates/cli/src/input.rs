@@ -32,6 +32,14 @@ pub struct GeoIpArgs {
 }
 
 impl GeoIpArgs {
+    /// Open the databases, printing the problem (for commands that stop on it).
+    pub fn open_or_report(&self) -> Result<Option<std::sync::Arc<cloudtrail::geoip::GeoIp>>, u8> {
+        self.open().map_err(|e| {
+            eprintln!("error: {e}");
+            crate::EXIT_ERROR
+        })
+    }
+
     /// Open the databases; `Err` is a message for the user.
     pub fn open(&self) -> Result<Option<std::sync::Arc<cloudtrail::geoip::GeoIp>>, String> {
         if self.geoip_city.is_none() && self.geoip_asn.is_none() {

@@ -59,12 +59,9 @@ pub fn run(args: RunArgs) -> u8 {
         eprintln!("error: {}: not a directory", args.source.display());
         return EXIT_ERROR;
     }
-    let geoip = match args.geoip.open() {
+    let geoip = match args.geoip.open_or_report() {
         Ok(g) => g,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_ERROR;
-        }
+        Err(code) => return code,
     };
     let normalize = cloudtrail::Options { geoip, ..Default::default() };
     let mut svc = service::Service::new(set, &args.source, store, normalize);

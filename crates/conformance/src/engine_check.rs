@@ -3,7 +3,6 @@
 //! not on a failure); and every query rule of the latest rule set runs over the corpus logs.
 
 use crate::Report;
-use engine::alert::RunContext;
 use engine::hunt::{hunt, Options, Progress};
 use engine::RuleSet;
 use serde_json::{json, Value};
@@ -12,21 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 fn options() -> Options {
-    Options {
-        from: None,
-        to: None,
-        max_signals: None,
-        normalize: cloudtrail::Options::default(),
-        max_errors_kept: 50,
-        fast_path: true,
-        split_bytes: engine::hunt::SPLIT_BYTES,
-        exceptions_now: 0,
-        context: RunContext {
-            now: "2026-11-28T00:00:00.000Z".into(),
-            execution_uuid: "conformance".into(),
-            execution_type: "manual",
-        },
-    }
+    Options { max_errors_kept: 50, ..Options::default() }
 }
 
 pub fn check(corpus: &Path) -> anyhow::Result<Report> {
@@ -107,20 +92,14 @@ pub fn check(corpus: &Path) -> anyhow::Result<Report> {
         for e in errs {
             failures.push(e);
         }
-        let dir = corpus.join("elastic-integration-cloudtrail");
-        let mut logs: Vec<_> = std::fs::read_dir(&dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "log"))
-            .collect();
-        logs.sort();
-        files.extend(logs);
-        let fb = corpus.join("filebeat-cloudtrail");
-        let mut fbl: Vec<_> = std::fs::read_dir(&fb)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "log"))
-            .collect();
-        fbl.sort();
-        files.extend(fbl);
+        for dir in ["elastic-integration-cloudtrail", "filebeat-cloudtrail"] {
+            let mut logs: Vec<_> = std::fs::read_dir(corpus.join(dir))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "log"))
+                .collect();
+            logs.sort();
+            files.extend(logs);
+        }
         files
     };
     let out = hunt(&set, &inputs, &options(), &Arc::new(Progress::default()));

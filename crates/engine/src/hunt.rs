@@ -43,6 +43,28 @@ pub struct Options {
     pub exceptions_now: Millis,
 }
 
+impl Default for Options {
+    /// No time filter, no cap, the fast path on, `now` at the epoch (for `expire_time` and
+    /// `@timestamp` of alerts: set both for real runs).
+    fn default() -> Self {
+        Options {
+            from: None,
+            to: None,
+            max_signals: None,
+            normalize: cloudtrail::Options::default(),
+            max_errors_kept: 20,
+            context: RunContext {
+                now: ecs::time::format_millis(0),
+                execution_uuid: "manual".into(),
+                execution_type: "manual",
+            },
+            fast_path: true,
+            split_bytes: SPLIT_BYTES,
+            exceptions_now: 0,
+        }
+    }
+}
+
 /// Live counters for a progress display.
 #[derive(Debug, Default)]
 pub struct Progress {

@@ -2,7 +2,6 @@
 //! the same alerts with and without it, on generated CloudTrail plus records written to hit the
 //! prefilters' edge cases (escapes, literals only in a negated part, values in arrays).
 
-use engine::alert::RunContext;
 use engine::hunt::{hunt, Options, Progress};
 use engine::RuleSet;
 use std::sync::Arc;
@@ -15,21 +14,7 @@ fn rule(name: &str, query: &str) -> rules::Rule {
 }
 
 fn alerts(set: &RuleSet, files: &[std::path::PathBuf], fast: bool) -> Vec<String> {
-    let opts = Options {
-        from: None,
-        to: None,
-        max_signals: None,
-        normalize: cloudtrail::Options::default(),
-        max_errors_kept: 10,
-        context: RunContext {
-            now: "2026-01-01T00:00:00.000Z".into(),
-            execution_uuid: "x".into(),
-            execution_type: "manual",
-        },
-        fast_path: fast,
-        split_bytes: engine::hunt::SPLIT_BYTES,
-        exceptions_now: 0,
-    };
+    let opts = Options { fast_path: fast, ..Options::default() };
     let out = hunt(set, files, &opts, &Arc::new(Progress::default()));
     assert_eq!(out.stats.rejected, 0, "{:?}", out.errors);
     let mut ids: Vec<String> =
@@ -113,21 +98,7 @@ fn a_split_file_gives_the_same_alerts_and_line_numbers() {
         0,
     );
     let run = |split: u64| {
-        let opts = Options {
-            from: None,
-            to: None,
-            max_signals: None,
-            normalize: cloudtrail::Options::default(),
-            max_errors_kept: 10,
-            context: RunContext {
-                now: "2026-01-01T00:00:00.000Z".into(),
-                execution_uuid: "x".into(),
-                execution_type: "manual",
-            },
-            fast_path: true,
-            split_bytes: split,
-            exceptions_now: 0,
-        };
+        let opts = Options { split_bytes: split, ..Options::default() };
         hunt(&set, std::slice::from_ref(&file), &opts, &Arc::new(Progress::default()))
     };
     let whole = run(u64::MAX);
