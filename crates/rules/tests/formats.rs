@@ -125,8 +125,9 @@ fn api_form() -> Value {
     })
 }
 
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("th-rules-formats-{}", std::process::id()));
+/// A directory of this test's own (tests run in parallel).
+fn dir(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("th-rules-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -160,7 +161,7 @@ fn projection(r: &rules::Rule) -> Value {
 
 #[test]
 fn four_formats_one_model() {
-    let d = dir();
+    let d = dir("formats");
     std::fs::write(d.join("rule.toml"), TOML).unwrap();
     std::fs::write(d.join("rule.md"), PAGE).unwrap();
     let mut export = api_form();
@@ -192,7 +193,7 @@ fn four_formats_one_model() {
 
 #[test]
 fn new_terms_toml_becomes_the_api_form() {
-    let d = dir().join("nt");
+    let d = dir("new-terms");
     std::fs::create_dir_all(&d).unwrap();
     let text = TOML.replace("type = \"query\"", "type = \"new_terms\"")
         + "\n[rule.new_terms]\nfield = \"new_terms_fields\"\nvalue = [\"user.name\"]\n[[rule.new_terms.history_window_start]]\nfield = \"history_window_start\"\nvalue = \"now-7d\"\n";
@@ -206,7 +207,7 @@ fn new_terms_toml_becomes_the_api_form() {
 
 #[test]
 fn validation_points_at_file_line_and_key() {
-    let d = dir().join("bad");
+    let d = dir("validate");
     std::fs::create_dir_all(&d).unwrap();
     let bad = TOML
         .replace("severity = \"medium\"", "severity = \"Medium\"")
@@ -244,7 +245,7 @@ fn validation_points_at_file_line_and_key() {
 
 #[test]
 fn toml_syntax_errors_have_a_line() {
-    let d = dir().join("syntax");
+    let d = dir("syntax");
     std::fs::create_dir_all(&d).unwrap();
     let path = d.join("broken.toml");
     std::fs::write(&path, "[rule]\nname = \"x\"\nrisk_score = = 3\n").unwrap();
