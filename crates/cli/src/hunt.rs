@@ -179,17 +179,10 @@ pub fn run(args: Args) -> u8 {
     let findings: Vec<&Finding> = outcome
         .findings
         .iter()
-        .filter(|f| {
-            min_sev.is_none_or(|m| {
-                f.alert["kibana.alert.severity"]
-                    .as_str()
-                    .and_then(rules::Severity::parse)
-                    .is_some_and(|s| s >= m)
-            })
-        })
+        .filter(|f| min_sev.is_none_or(|m| rules::Severity::parse(&f.severity).is_some_and(|s| s >= m)))
         .collect();
-    let docs: Vec<&Value> = findings.iter().map(|f| &f.alert).collect();
-    if let Err(e) = write_docs(&docs, &args.format, args.output.as_ref()) {
+    let mut alerts = findings.iter().map(|f| f.alert(&set, &opts.context));
+    if let Err(e) = write_docs(&mut alerts, &args.format, args.output.as_ref()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: writing alerts: {e}");
             return EXIT_ERROR;
@@ -260,8 +253,13 @@ fn field(alert: &Value, path: &str) -> String {
     ecs::matcher::field_strings(alert, path).join(", ")
 }
 
-/// Write alert documents in a format (`table`, `ndjson`, `json`, `csv`) to a file or stdout.
-pub fn write_docs(docs: &[&Value], format: &str, output: Option<&PathBuf>) -> std::io::Result<()> {
+/// Write alert documents in a format (`table`, `ndjson`, `json`, `csv`) to a file or stdout,
+/// one at a time (all at once for `json` and the table).
+pub fn write_docs(
+    docs: &mut dyn Iterator<Item = Value>,
+    format: &str,
+    output: Option<&PathBuf>,
+) -> std::io::Result<()> {
     let sink: Box<dyn Write> = match output {
         Some(p) => Box::new(std::fs::File::create(p)?),
         None => Box::new(std::io::stdout().lock()),
@@ -270,24 +268,26 @@ pub fn write_docs(docs: &[&Value], format: &str, output: Option<&PathBuf>) -> st
     match format {
         "ndjson" => {
             for a in docs {
-                serde_json::to_writer(&mut out, a)?;
+                serde_json::to_writer(&mut out, &a)?;
                 out.write_all(b"\n")?;
             }
         }
         "json" => {
-            serde_json::to_writer_pretty(&mut out, docs)?;
+            let all: Vec<Value> = docs.collect();
+            serde_json::to_writer_pretty(&mut out, &all)?;
             out.write_all(b"\n")?;
         }
         "csv" => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(CSV_COLUMNS.iter().map(|(h, _)| *h))?;
             for a in docs {
-                w.write_record(CSV_COLUMNS.iter().map(|(_, p)| field(a, p)))?;
+                w.write_record(CSV_COLUMNS.iter().map(|(_, p)| field(&a, p)))?;
             }
             w.flush()?;
             return Ok(());
         }
         _ => {
+            let docs: Vec<Value> = docs.collect();
             if docs.is_empty() {
                 return Ok(());
             }
@@ -306,7 +306,7 @@ pub fn write_docs(docs: &[&Value], format: &str, output: Option<&PathBuf>) -> st
                 "action",
                 "account / region",
             ]);
-            for a in docs {
+            for a in &docs {
                 let sev = field(a, "kibana.alert.severity");
                 let sev_cell = Cell::new(&sev).fg(match sev.as_str() {
                     "critical" => Color::Magenta,
@@ -416,7 +416,7 @@ fn report(
     for f in findings {
         let r = &set.rules[f.rule].rule;
         *by_rule.entry((r.name().to_string(), r.rule_id())).or_default() += 1;
-        *by_sev.entry(field(&f.alert, "kibana.alert.severity")).or_default() += 1;
+        *by_sev.entry(f.severity.clone()).or_default() += 1;
         for t in r.threat() {
             *by_tactic.entry(format!("{} ({})", t.name, t.id)).or_default() += 1;
         }

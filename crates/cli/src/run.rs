@@ -205,8 +205,7 @@ pub fn alerts(cmd: AlertsCommand) -> u8 {
                             d
                         })
                         .collect();
-                    let refs: Vec<&serde_json::Value> = docs.iter().collect();
-                    match crate::hunt::write_docs(&refs, &format, None) {
+                    match crate::hunt::write_docs(&mut docs.into_iter(), &format, None) {
                         Ok(()) => 0,
                         Err(e) => {
                             eprintln!("error: {e}");

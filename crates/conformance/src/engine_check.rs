@@ -53,13 +53,13 @@ pub fn check(corpus: &Path) -> anyhow::Result<Report> {
         let ids: Vec<String> = out
             .findings
             .iter()
-            .map(|f| ecs::matcher::field_strings(&f.alert, "event.id").join(","))
+            .map(|f| ecs::matcher::field_strings(&f.event, "event.id").join(","))
             .collect();
         if ids != ["literal-ok"] {
             failures
                 .push(format!("seed rule: expected exactly the literal success event to alert, got {ids:?}"));
         } else {
-            let a = &out.findings[0].alert;
+            let a = &out.findings[0].alert(&set, &options().context);
             let checks = [
                 ("kibana.alert.severity", json!("low")),
                 ("kibana.alert.risk_score", json!(21)),
@@ -142,8 +142,7 @@ pub fn check(corpus: &Path) -> anyhow::Result<Report> {
     files.extend(inputs.iter().cloned());
     let ids = |fast: bool| {
         let o = hunt(&set, &files, &Options { fast_path: fast, ..options() }, &Arc::new(Progress::default()));
-        let mut v: Vec<String> =
-            o.findings.iter().map(|f| f.alert["kibana.alert.uuid"].to_string()).collect();
+        let mut v: Vec<String> = o.findings.iter().map(|f| f.uuid.clone()).collect();
         v.sort();
         (v, o.skipped_by_index)
     };

@@ -104,7 +104,7 @@ pub struct RunContext {
 }
 
 /// Severity and risk score after the rule's mappings (`severity_mapping`, `risk_score_mapping`).
-fn severity_and_risk(rule: &CompiledRule, doc: &Value) -> (String, i64) {
+pub fn severity_and_risk(rule: &CompiledRule, doc: &Value) -> (String, i64) {
     let r = &rule.rule;
     let mut severity = r.severity().map(|s| s.as_str().to_string()).unwrap_or_else(|| "low".into());
     let mut risk = r.risk_score().unwrap_or(0);

@@ -74,12 +74,25 @@ pub struct Progress {
     pub alerts: AtomicU64,
 }
 
-/// One alert with what it is sorted and filtered by.
+/// One alert, kept as its source event: the alert document (which carries a full copy of the
+/// rule) is built only when written out, so memory grows with events matched, not with rule size.
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub rule: usize,
     pub time: Option<Millis>,
-    pub alert: Value,
+    /// `kibana.alert.uuid`.
+    pub uuid: String,
+    /// `kibana.alert.severity` (after the rule's severity mapping).
+    pub severity: String,
+    /// The source event.
+    pub event: Value,
+}
+
+impl Finding {
+    /// The alert document.
+    pub fn alert(&self, rules: &RuleSet, ctx: &RunContext) -> Value {
+        build_alert(&rules.rules[self.rule], &self.event, ctx)
+    }
 }
 
 /// What a hunt found.
@@ -365,10 +378,17 @@ fn hunt_file(
                     continue;
                 }
                 progress.alerts.fetch_add(1, Ordering::Relaxed);
-                out.findings.push(crate::hunt::Finding {
+                let event_id = crate::alert::event_id(&doc);
+                out.findings.push(Finding {
                     rule: i,
                     time,
-                    alert: build_alert(rule, &doc, &opts.context),
+                    uuid: crate::alert::alert_uuid(
+                        crate::alert::SOURCE_INDEX,
+                        &event_id,
+                        &rule.saved_object_id,
+                    ),
+                    severity: crate::alert::severity_and_risk(rule, &doc).0,
+                    event: doc.clone(),
                 });
             }
         }

@@ -17,8 +17,7 @@ fn alerts(set: &RuleSet, files: &[std::path::PathBuf], fast: bool) -> Vec<String
     let opts = Options { fast_path: fast, ..Options::default() };
     let out = hunt(set, files, &opts, &Arc::new(Progress::default()));
     assert_eq!(out.stats.rejected, 0, "{:?}", out.errors);
-    let mut ids: Vec<String> =
-        out.findings.iter().map(|f| f.alert["kibana.alert.uuid"].as_str().unwrap().to_string()).collect();
+    let mut ids: Vec<String> = out.findings.iter().map(|f| f.uuid.clone()).collect();
     ids.sort();
     ids
 }
@@ -104,8 +103,7 @@ fn a_split_file_gives_the_same_alerts_and_line_numbers() {
     let whole = run(u64::MAX);
     let split = run(200_000); // about 20 pieces
     let ids = |o: &engine::hunt::Outcome| -> Vec<String> {
-        let mut v: Vec<String> =
-            o.findings.iter().map(|f| f.alert["kibana.alert.uuid"].to_string()).collect();
+        let mut v: Vec<String> = o.findings.iter().map(|f| f.uuid.clone()).collect();
         v.sort();
         v
     };
