@@ -2,27 +2,10 @@
 //! page gives the same model as the TOML.
 
 use crate::Report;
+use rules::model::PAGE_FIELDS;
 use rules::{lint::lint, validate::validate, Level};
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// Fields the published page carries, compared between page and TOML.
-pub const PAGE_FIELDS: &[&str] = &[
-    "name",
-    "type",
-    "index",
-    "severity",
-    "risk_score",
-    "interval",
-    "from",
-    "references",
-    "tags",
-    "author",
-    "license",
-    "query",
-    "language",
-    "threat",
-];
 
 pub fn check(corpus: &Path) -> anyhow::Result<Report> {
     let mut lines = Vec::new();

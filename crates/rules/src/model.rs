@@ -7,6 +7,24 @@
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 
+/// The rule fields Elastic's published rule page shows (and so can be compared across formats).
+pub const PAGE_FIELDS: &[&str] = &[
+    "name",
+    "type",
+    "index",
+    "severity",
+    "risk_score",
+    "interval",
+    "from",
+    "references",
+    "tags",
+    "author",
+    "license",
+    "query",
+    "language",
+    "threat",
+];
+
 /// Where a rule was loaded from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceRef {

@@ -163,39 +163,10 @@ impl Store {
         Ok(added)
     }
 
-    /// Events whose primary time is in `[from, to]`, oldest first. With `override_ingested`, the
-    /// primary time is `event.ingested`, falling back to `@timestamp` when it is missing (unless
-    /// `fallback_disabled`), as Kibana's range filter.
-    pub fn events_in(
-        &self,
-        from: Millis,
-        to: Millis,
-        override_ingested: bool,
-        fallback_disabled: bool,
-    ) -> Result<Vec<StoredEvent>, Error> {
-        let sql = match (override_ingested, fallback_disabled) {
-            (false, _) => "SELECT key, ts, ingested, doc FROM events WHERE ts BETWEEN ?1 AND ?2 ORDER BY ts, key",
-            (true, true) => "SELECT key, ts, ingested, doc FROM events WHERE ingested BETWEEN ?1 AND ?2 ORDER BY ingested, ts, key",
-            (true, false) => {
-                "SELECT key, ts, ingested, doc FROM events WHERE ingested BETWEEN ?1 AND ?2 OR (ingested IS NULL AND ts BETWEEN ?1 AND ?2)
-                 ORDER BY ingested IS NULL, ingested, ts, key"
-            }
-        };
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(params![from, to], |r| {
-            let doc: String = r.get(3)?;
-            Ok(StoredEvent {
-                key: r.get(0)?,
-                timestamp: r.get(1)?,
-                ingested: r.get(2)?,
-                doc: serde_json::from_str(&doc).unwrap_or(Value::Null),
-            })
-        })?;
-        rows.collect()
-    }
-
-    /// Stream the events of a window (as `events_in`) whose discriminators fit, oldest first,
-    /// giving `f` the stored document text; `f` returns false to stop.
+    /// Stream the events whose primary time is in `[from, to]` and whose discriminators fit,
+    /// oldest first, giving `f` the key and the stored document text; `f` returns false to stop.
+    /// With `override_ingested`, the primary time is `event.ingested`, falling back to
+    /// `@timestamp` when it is missing (unless `fallback_disabled`), as Kibana's range filter.
     pub fn scan_events(
         &self,
         from: Millis,
@@ -543,10 +514,33 @@ mod tests {
         // the same event twice is kept once
         assert_eq!(s.ingest_file("b.json", 3, 6, &[ev("1", 100, Some(150))], 0).unwrap(), 0);
         // windows by ingested with fallback to @timestamp
-        let keys = |v: Vec<StoredEvent>| v.into_iter().map(|e| e.key).collect::<Vec<_>>();
-        assert_eq!(keys(s.events_in(140, 210, true, false).unwrap()), ["1", "2"]);
-        assert_eq!(keys(s.events_in(140, 210, true, true).unwrap()), ["1"]);
-        assert_eq!(keys(s.events_in(90, 110, false, false).unwrap()), ["1"]);
+        let keys = |from, to, ingested, no_fallback| {
+            let mut out = Vec::new();
+            s.scan_events(from, to, ingested, no_fallback, &Discriminators::default(), &mut |k, _| {
+                out.push(k.to_string());
+                true
+            })
+            .unwrap();
+            out
+        };
+        assert_eq!(keys(140, 210, true, false), ["1", "2"]);
+        assert_eq!(keys(140, 210, true, true), ["1"]);
+        assert_eq!(keys(90, 110, false, false), ["1"]);
+        // discriminators narrow the scan; events without a single value are always scanned
+        let only = |actions: &[&str]| {
+            let want = Discriminators {
+                actions: Some(actions.iter().map(|a| a.to_string()).collect()),
+                providers: None,
+            };
+            let mut n = 0;
+            s.scan_events(0, 1000, false, false, &want, &mut |_, _| {
+                n += 1;
+                true
+            })
+            .unwrap();
+            n
+        };
+        assert_eq!(only(&["X"]), 2, "the test events have no event.action: kept");
         assert_eq!(s.prune_events(160).unwrap(), 1);
         assert_eq!(s.counts().unwrap(), (2, 1, 0));
     }
