@@ -135,22 +135,9 @@ fn dir(test: &str) -> PathBuf {
 /// The fields every format carries, normalized for comparison.
 fn projection(r: &rules::Rule) -> Value {
     let mut out = serde_json::Map::new();
-    for k in [
-        "name",
-        "description",
-        "type",
-        "index",
-        "severity",
-        "risk_score",
-        "interval",
-        "from",
-        "references",
-        "tags",
-        "author",
-        "license",
-        "version",
-        "language",
-    ] {
+    // the page's fields (query and threat compared normalized below), plus two every format has
+    let fields = rules::model::PAGE_FIELDS.iter().copied().filter(|k| *k != "query" && *k != "threat");
+    for k in fields.chain(["description", "version"]) {
         out.insert(k.into(), r.params.get(k).cloned().unwrap_or(Value::Null));
     }
     out.insert("query".into(), json!(r.query().map(str::trim)));
