@@ -462,25 +462,16 @@ pub fn normalize(original: &str, mut json: Value, opts: &Options) -> Normalized 
     copy(&mut out, &["errorMessage"], "aws.cloudtrail.error_message");
 
     // 10: stringified and flattened copies
+    // The flattened copies are moved out of the record at the end, once nothing reads it.
+    let mut flatten_later: Vec<(&str, &str)> = Vec::new();
     for ((from, to), s) in COPIES.iter().zip(java_strings) {
-        if let (Some(v), Some(s)) = (json.get(*from), s) {
-            let to = *to;
+        if let (Some(_), Some(s)) = (json.get(*from), s) {
             let short = s.encode_utf16().count() < 32766;
             if opts.retain != Retain::Flattened {
                 put(&mut out, &format!("{ct}{to}"), Value::String(s));
             }
             if short && opts.retain != Retain::Keyword {
-                let flat = match (opts.retain, v) {
-                    (Retain::Minimal, Value::Object(m)) => Value::Object(
-                        m.iter()
-                            .filter(|(k, _)| MINIMAL_KEYS.contains(&(to, k.as_str())))
-                            .map(|(k, v)| (k.clone(), v.clone()))
-                            .collect(),
-                    ),
-                    (Retain::Minimal, _) => Value::Null,
-                    _ => v.clone(),
-                };
-                put(&mut out, &format!("{ct}flattened.{to}"), flat);
+                flatten_later.push((from, to));
             }
         }
     }
@@ -702,6 +693,18 @@ pub fn normalize(original: &str, mut json: Value, opts: &Options) -> Normalized 
     }
     if let Some(v) = related_hosts.into_value() {
         put(&mut out, "related.hosts", v);
+    }
+
+    for (from, to) in flatten_later {
+        let Some(v) = json.as_object_mut().and_then(|o| o.shift_remove(from)) else { continue };
+        let flat = match (opts.retain, v) {
+            (Retain::Minimal, Value::Object(m)) => Value::Object(
+                m.into_iter().filter(|(k, _)| MINIMAL_KEYS.contains(&(to, k.as_str()))).collect(),
+            ),
+            (Retain::Minimal, _) => Value::Null,
+            (_, v) => v,
+        };
+        put(&mut out, &format!("aws.cloudtrail.flattened.{to}"), flat);
     }
 
     // data stream constants (constant_keyword fields of the index, not written by the pipeline)
