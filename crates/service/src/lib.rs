@@ -49,6 +49,8 @@ pub struct Service {
     pub webhook: Option<webhook::Webhook>,
     /// Rules whose schedule is invalid (reported, not run).
     pub bad_schedules: Vec<String>,
+    /// Files found cut mid-record, by size: read again while they change (still being written).
+    incomplete: std::collections::HashMap<String, u64>,
 }
 
 impl Service {
@@ -74,6 +76,7 @@ impl Service {
             normalize,
             webhook: None,
             bad_schedules: bad,
+            incomplete: Default::default(),
         }
     }
 
@@ -153,12 +156,14 @@ impl Service {
                     report.input_errors.push(e.to_string());
                 }
             });
-            // A file that is still being written (its end is cut mid-record) is read again once complete.
+            // A file cut mid-record may still be being written: read it again next step, unless its
+            // size has not changed since the last attempt (then it is what it is: take its records).
             let truncated =
                 report.input_errors.iter().rev().take(errors as usize).any(|e| e.contains("truncated"));
-            if truncated {
+            if truncated && self.incomplete.insert(name.clone(), size) != Some(size) {
                 continue;
             }
+            self.incomplete.remove(&name);
             report.events_added += self.store.ingest_file(&name, size, now, &events, errors)?;
             report.files_read += 1;
         }

@@ -269,3 +269,21 @@ fn suppression_with_duration_updates_the_open_alert() {
     let r = env.step(60);
     assert_eq!(r.new_alerts.len(), 1);
 }
+
+#[test]
+fn a_truncated_file_waits_while_it_grows_then_is_taken_as_it_is() {
+    let mut env =
+        Env::new(vec![rule("trunc", "event.action:CreateUser", "timestamp_override = \"event.ingested\"")]);
+    let good = serde_json::json!({"eventVersion": "1.08", "eventTime": ecs::time::format_millis(T0), "eventSource": "iam.amazonaws.com",
+        "eventName": "CreateUser", "eventID": "ok-1"});
+    let path = env.dir.join("src/partial.json");
+    // a Records file cut in the middle of its second record
+    std::fs::write(&path, format!("{{\"Records\":[{good},{{\"eventName\":\"Cre")).unwrap();
+    assert_eq!(env.step(1).files_read, 0, "cut mid-record: maybe still being written");
+    // unchanged at the next step: its complete records are taken, the damage reported
+    let r = env.step(2);
+    assert_eq!(r.files_read, 1);
+    assert_eq!(r.events_added, 1);
+    assert!(r.input_errors.iter().any(|e| e.contains("truncated")), "{:?}", r.input_errors);
+    assert_eq!(env.step(3).files_read, 0, "read once");
+}
