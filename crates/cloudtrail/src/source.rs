@@ -268,7 +268,11 @@ pub fn expand_inputs(inputs: &[String]) -> (Vec<PathBuf>, Vec<String>) {
         if input == "-" || p.is_file() {
             files.push(p);
         } else if p.is_dir() {
+            let before = files.len();
             walk(&p, &mut files, &mut errors);
+            if files.len() == before {
+                errors.push(format!("{input}: no files in this folder"));
+            }
         } else if input.contains(['*', '?', '[']) {
             match glob::glob(input) {
                 Ok(paths) => {
@@ -290,6 +294,14 @@ pub fn expand_inputs(inputs: &[String]) -> (Vec<PathBuf>, Vec<String>) {
             errors.push(format!("{input}: no such file or directory"));
         }
     }
+    (files, errors)
+}
+
+/// The files under a folder (recursively, sorted, hidden entries skipped); an empty folder is no
+/// error here (the service waits for files to land).
+pub fn files_under(dir: &Path) -> (Vec<PathBuf>, Vec<String>) {
+    let (mut files, mut errors) = (Vec::new(), Vec::new());
+    walk(dir, &mut files, &mut errors);
     (files, errors)
 }
 

@@ -120,7 +120,7 @@ impl Service {
     }
 
     fn ingest(&mut self, now: Millis, report: &mut StepReport) -> Result<(), store::Error> {
-        let (files, errs) = cloudtrail::expand_inputs(&[self.source.display().to_string()]);
+        let (files, errs) = cloudtrail::source::files_under(&self.source);
         report.input_errors.extend(errs);
         let opts = cloudtrail::Options {
             ingested: Some(ecs::time::format_millis(now)),
