@@ -12,21 +12,23 @@
 
 use crate::catalog::{edit_distance, Catalog, Lookup};
 use crate::diag::{Diagnostic, Level};
-use crate::model::{Format, Rule};
+use crate::model::Rule;
 use ecs::types::{all_fields, resolve, FieldType, Resolved};
 use kql::{Node, PatternPart, Value as Kv};
 
 /// Lint one rule.
 pub fn lint(rule: &Rule) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let text = match rule.source.format {
-        Format::Toml | Format::Markdown => std::fs::read_to_string(&rule.source.path).ok(),
-        _ => None,
-    };
-    // The line of the first occurrence of a value in the rule's file (NDJSON: the rule's line).
+    let text = rule.source.text.as_deref();
+    // The line of a value in the rule's file: its first occurrence from the query on (else
+    // anywhere); NDJSON: the rule's line.
     let line_of = |needle: &str| -> Option<usize> {
-        match &text {
-            Some(t) => t.find(needle).map(|i| t[..i].matches('\n').count() + 1),
+        match text {
+            Some(t) => {
+                let from = t.find("query =").or_else(|| t.find("## Rule query")).unwrap_or(0);
+                let at = t[from..].find(needle).map(|i| i + from).or_else(|| t.find(needle));
+                at.map(|i| t[..i].matches('\n').count() + 1)
+            }
             None => rule.source.line,
         }
     };

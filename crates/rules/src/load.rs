@@ -172,7 +172,12 @@ pub fn parse_toml(text: &str, path: &Path) -> Result<Rule, LoadError> {
         params,
         metadata,
         tests,
-        source: SourceRef { path: path.to_path_buf(), line: None, format: Format::Toml },
+        source: SourceRef {
+            path: path.to_path_buf(),
+            line: None,
+            format: Format::Toml,
+            text: Some(text.into()),
+        },
     })
 }
 
@@ -237,7 +242,7 @@ fn parse_json_file(text: &str, path: &Path, out: &mut Loaded) {
                 params,
                 metadata: Map::new(),
                 tests: Vec::new(),
-                source: SourceRef { path: path.to_path_buf(), line: None, format },
+                source: SourceRef { path: path.to_path_buf(), line: None, format, text: None },
             }),
             Some(Err(m)) => out.err(path, None, m),
             None => out.skipped.push(path.to_path_buf()),
@@ -266,6 +271,7 @@ fn parse_json_file(text: &str, path: &Path, out: &mut Loaded) {
                             path: path.to_path_buf(),
                             line: Some(i + 1),
                             format: Format::Ndjson,
+                            text: None,
                         },
                     });
                 }
@@ -449,7 +455,12 @@ pub fn parse_markdown(text: &str, path: &Path) -> Result<Rule, LoadError> {
         params,
         metadata: Map::new(),
         tests: Vec::new(),
-        source: SourceRef { path: path.to_path_buf(), line: None, format: Format::Markdown },
+        source: SourceRef {
+            path: path.to_path_buf(),
+            line: None,
+            format: Format::Markdown,
+            text: Some(text.into()),
+        },
     })
 }
 

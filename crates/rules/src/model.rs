@@ -32,6 +32,8 @@ pub struct SourceRef {
     /// 1-based line in the file (NDJSON line, or where the rule starts).
     pub line: Option<usize>,
     pub format: Format,
+    /// The file's text (TOML and rule pages), for pointing at lines in diagnostics.
+    pub text: Option<std::sync::Arc<str>>,
 }
 
 /// The formats rules are loaded from.

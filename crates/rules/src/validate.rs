@@ -8,10 +8,7 @@ use serde_json::Value;
 
 /// Check one rule; returns its problems (empty when valid).
 pub fn validate(rule: &Rule) -> Vec<Diagnostic> {
-    let text = match rule.source.format {
-        Format::Toml => std::fs::read_to_string(&rule.source.path).ok(),
-        _ => None,
-    };
+    let text = rule.source.text.as_deref();
     let line_of = |key: &str| -> Option<usize> {
         match &text {
             Some(t) => toml_key_line(t, key),
