@@ -266,45 +266,36 @@ impl<R: Read> Scanner<R> {
     }
 
     fn push_byte(&mut self, b: u8) {
-        if self.elem_active {
-            if !self.elem_oversize {
-                if self.elem.len() >= self.max_record {
-                    self.elem_oversize = true;
-                    self.elem.clear();
-                } else {
-                    self.elem.push(b);
-                }
-            }
-        } else if self.top_active && self.stream == Stream::None && !self.elem_oversize {
-            if self.top.len() >= self.max_record && !self.saw_stream {
-                self.elem_oversize = true;
-                self.top.clear();
-            } else {
-                self.top.push(b);
-            }
-        }
+        self.push_bytes(&[b]);
     }
 
-    /// `push_byte` for `buf[from..to]`, which holds no structural bytes.
+    /// `push_bytes` for `buf[from..to]`, which holds no structural bytes.
     fn push_slice(&mut self, from: usize, to: usize) {
-        let n = to - from;
-        let target_limit = |len: usize| len + n > self.max_record;
-        if self.elem_active {
-            if !self.elem_oversize {
-                if target_limit(self.elem.len()) {
-                    self.elem_oversize = true;
-                    self.elem.clear();
-                } else {
-                    self.elem.extend_from_slice(&self.buf[from..to]);
-                }
-            }
-        } else if self.top_active && self.stream == Stream::None && !self.elem_oversize {
-            if target_limit(self.top.len()) && !self.saw_stream {
-                self.elem_oversize = true;
-                self.top.clear();
-            } else {
-                self.top.extend_from_slice(&self.buf[from..to]);
-            }
+        let buf = std::mem::take(&mut self.buf); // a pointer swap: lets `buf` be read while `self` changes
+        self.push_bytes(&buf[from..to]);
+        self.buf = buf;
+    }
+
+    /// Add bytes to the record being collected (an element being streamed, else the top-level
+    /// value while none of its arrays is streamed); past the size limit, drop it and remember so.
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        if self.elem_oversize {
+            return;
+        }
+        let limited = self.elem_active || !self.saw_stream;
+        let over = |len: usize| limited && len + bytes.len() > self.max_record;
+        let dest = if self.elem_active {
+            &mut self.elem
+        } else if self.top_active && self.stream == Stream::None {
+            &mut self.top
+        } else {
+            return;
+        };
+        if over(dest.len()) {
+            dest.clear();
+            self.elem_oversize = true;
+        } else {
+            dest.extend_from_slice(bytes);
         }
     }
 
