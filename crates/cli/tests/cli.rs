@@ -87,6 +87,12 @@ fn hunt_reports_bad_input_and_exits_2() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("bad.ndjson") && stderr.contains("line 2"), "{stderr}");
     assert!(stderr.contains("1 rejected"), "{stderr}");
+    // a file that ends inside a record: the damage is reported, the complete record is read
+    let cut = tmp("cut.json", "{\"Records\":[{\"eventVersion\":\"1.08\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateAccessKey\",\"eventTime\":\"2026-01-01T00:00:00Z\",\"eventID\":\"y\"},{\"eventName\":\"Cre");
+    let out = run(&["hunt", "-q", cut.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cut.json") && stderr.contains("truncated"), "{stderr}");
     let missing = run(&["hunt", "-q", "no/such/dir"]);
     assert_eq!(missing.status.code(), Some(2));
 }

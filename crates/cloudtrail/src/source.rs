@@ -202,37 +202,45 @@ pub fn read_stream(
     stats.bytes = scanner.input_bytes();
     if let Some(e) = scanner.io_error.take() {
         stats.file_errors += 1;
-        let message = if e.kind() == std::io::ErrorKind::UnexpectedEof || e.to_string().contains("corrupt") {
-            format!("truncated or corrupt compressed data: {e}")
-        } else {
-            format!("read failed: {e}")
-        };
-        sink(Err(err(None, message, false)));
+        sink(Err(err(None, read_failure(&e), false)));
     }
     stats
+}
+
+/// Open an input: a file, or `-` for standard input; gzip detected from the content.
+pub fn open_input(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
+    if path == Path::new("-") {
+        maybe_gzip(Box::new(std::io::BufReader::new(std::io::stdin())))
+    } else {
+        crate::reader::open_maybe_gzip(path)
+    }
+}
+
+/// What to tell the user when an input cannot be opened.
+pub fn open_failure(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        e.to_string() // our own words: not JSON
+    } else {
+        format!("cannot open: {e}")
+    }
+}
+
+/// What to tell the user when reading an input stopped early.
+pub fn read_failure(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof || e.to_string().contains("corrupt") {
+        format!("truncated or corrupt compressed data: {e}")
+    } else {
+        format!("read failed: {e}")
+    }
 }
 
 /// Read one file (or `-` for standard input).
 pub fn read_file(path: &Path, opts: &Options, sink: &mut dyn FnMut(Result<Event, RecordError>)) -> Stats {
     let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
-    let opened = if path == Path::new("-") {
-        maybe_gzip(Box::new(std::io::BufReader::new(std::io::stdin())))
-    } else {
-        crate::reader::open_maybe_gzip(path)
-    };
-    match opened {
+    match open_input(path) {
         Ok(input) => read_stream(&name, input, opts, sink),
         Err(e) => {
-            sink(Err(RecordError {
-                file: name,
-                origin: None,
-                message: if e.kind() == std::io::ErrorKind::InvalidData {
-                    e.to_string()
-                } else {
-                    format!("cannot open: {e}")
-                },
-                kept: false,
-            }));
+            sink(Err(RecordError { file: name, origin: None, message: open_failure(&e), kept: false }));
             Stats { files: 1, file_errors: 1, ..Stats::default() }
         }
     }

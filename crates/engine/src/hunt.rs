@@ -262,10 +262,7 @@ fn hunt_file(
     let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
     let mut out = Outcome::default();
     let input = match range {
-        _ if path.as_os_str() == "-" => {
-            cloudtrail::reader::maybe_gzip(Box::new(std::io::BufReader::new(std::io::stdin())))
-        }
-        None => cloudtrail::reader::open_maybe_gzip(path),
+        None => cloudtrail::source::open_input(path),
         Some((start, end)) => open_range(path, start, end),
     };
     let input = match input {
@@ -274,11 +271,7 @@ fn hunt_file(
             out.stats.files = 1;
             out.stats.file_errors = 1;
             out.error_count = 1;
-            let message = if e.kind() == std::io::ErrorKind::InvalidData {
-                e.to_string()
-            } else {
-                format!("cannot open: {e}")
-            };
+            let message = cloudtrail::source::open_failure(&e);
             out.errors.push(RecordError { file: name, origin: None, message, kept: false });
             return (out, 0);
         }
@@ -292,15 +285,19 @@ fn hunt_file(
             out.errors.push(e);
         }
     };
-    loop {
-        for e in scanner.take_errors() {
+    // The scanner's own findings (structure, truncation), reported as rejected records.
+    let drain = |out: &mut Outcome, errors: Vec<cloudtrail::reader::ScanError>| {
+        for e in errors {
             out.stats.read += 1;
             out.stats.rejected += 1;
             report(
-                &mut out,
+                out,
                 RecordError { file: name.clone(), origin: Some(e.origin), message: e.message, kept: false },
             );
         }
+    };
+    loop {
+        drain(&mut out, scanner.take_errors());
         let Some(raw) = scanner.next_record() else { break };
         out.stats.read += 1;
         out.stats.bytes += raw.bytes.len() as u64;
@@ -393,17 +390,12 @@ fn hunt_file(
             }
         }
     }
+    // what the last call found (a file ending inside a record)
+    drain(&mut out, scanner.take_errors());
     if let Some(e) = scanner.io_error.take() {
         out.stats.file_errors += 1;
-        report(
-            &mut out,
-            RecordError {
-                file: name.clone(),
-                origin: None,
-                message: format!("truncated or unreadable input: {e}"),
-                kept: false,
-            },
-        );
+        let message = cloudtrail::source::read_failure(&e);
+        report(&mut out, RecordError { file: name.clone(), origin: None, message, kept: false });
     }
     let lines = scanner.lines_read();
     (out, lines)
