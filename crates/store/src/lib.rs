@@ -137,8 +137,7 @@ impl Store {
             for e in events {
                 // the discriminators when the event has exactly one value of each (else NULL: always scanned)
                 let single = |path: &str| {
-                    let mut v = Vec::new();
-                    let _ = ecs_like_values(&e.doc, path, &mut v);
+                    let mut v = ecs::matcher::field_strings(&e.doc, path);
                     if v.len() == 1 {
                         v.pop()
                     } else {
@@ -279,8 +278,11 @@ impl Store {
             for a in alerts {
                 let s = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or("").to_string();
                 let uuid = s("kibana.alert.uuid");
-                let original =
-                    a.get("kibana.alert.original_time").and_then(Value::as_str).and_then(parse_time);
+                let original = a
+                    .get("kibana.alert.original_time")
+                    .and_then(Value::as_str)
+                    .and_then(ecs::time::parse_date)
+                    .map(|d| d.lo);
                 let n = stmt.execute(params![
                     uuid,
                     s("kibana.alert.rule.rule_id"),
@@ -337,12 +339,6 @@ impl Store {
                 },
             )
             .optional()
-    }
-
-    /// Replace an alert's document (suppression updates its counts and end).
-    pub fn update_alert_doc(&self, uuid: &str, doc: &Value) -> Result<(), Error> {
-        self.conn.execute("UPDATE alerts SET doc = ?2 WHERE uuid = ?1", params![uuid, doc.to_string()])?;
-        Ok(())
     }
 
     /// Per-rule state (JSON) beyond the checkpoint, e.g. suppression history.
@@ -428,57 +424,6 @@ impl Store {
             |t: &str| self.conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get::<_, i64>(0));
         Ok((c("files")?, c("events")?, c("alerts")?))
     }
-}
-
-/// The string values of a dotted field in a document (nested objects and dotted keys).
-fn ecs_like_values(doc: &Value, path: &str, out: &mut Vec<String>) -> Option<()> {
-    match doc {
-        Value::Object(m) => {
-            if let Some(v) = m.get(path) {
-                match v {
-                    Value::String(s) => out.push(s.clone()),
-                    Value::Array(a) => out.extend(a.iter().filter_map(|x| x.as_str().map(str::to_string))),
-                    _ => {}
-                }
-            }
-            for (i, _) in path.match_indices('.') {
-                if let Some(child) = m.get(&path[..i]) {
-                    ecs_like_values(child, &path[i + 1..], out);
-                }
-            }
-            Some(())
-        }
-        Value::Array(a) => {
-            for x in a {
-                ecs_like_values(x, path, out);
-            }
-            Some(())
-        }
-        _ => None,
-    }
-}
-
-fn parse_time(s: &str) -> Option<Millis> {
-    // RFC 3339 with milliseconds, as alerts carry them
-    let b = s.as_bytes();
-    if b.len() < 19 {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok());
-    let (y, mo, d, h, mi, se) =
-        (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
-    let ms = if b.get(19) == Some(&b'.') { num(20..23).unwrap_or(0) } else { 0 };
-    let days = days_from_civil(y, mo as u32, d as u32);
-    Some(days * 86_400_000 + h * 3_600_000 + mi * 60_000 + se * 1000 + ms)
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
 }
 
 #[cfg(test)]
@@ -570,6 +515,5 @@ mod tests {
         assert!(s.set_status("abc", Status::Acknowledged).unwrap());
         assert_eq!(s.alerts(Some(Status::Acknowledged), 10).unwrap().len(), 1);
         assert!(!s.set_status("zzz", Status::Closed).unwrap());
-        assert_eq!(parse_time("2026-01-01T00:00:00.000Z"), Some(1_767_225_600_000));
     }
 }
