@@ -14,14 +14,14 @@ pub struct TestResult {
     pub detail: String,
 }
 
-/// Normalize a raw CloudTrail record; pass an ECS document through.
+/// An example event as a real input would become: a raw CloudTrail record normalized, an ECS
+/// document passed through (the same classification the readers apply); anything else as it is.
 pub fn to_document(event: &Value) -> Value {
-    let raw = event.as_object().is_some_and(|o| o.contains_key("eventSource") || o.contains_key("eventName"));
-    if raw {
-        let text = serde_json::to_string(event).unwrap_or_default();
-        cloudtrail::normalize(&text, event.clone(), &cloudtrail::Options::default()).doc
-    } else {
-        event.clone()
+    let text = serde_json::to_string(event).unwrap_or_default();
+    let container = cloudtrail::reader::Container::TopLevel;
+    match cloudtrail::source::classify(text.as_bytes(), container, &cloudtrail::Options::default()) {
+        Ok(c) => c.doc,
+        Err(_) => event.clone(),
     }
 }
 

@@ -61,7 +61,7 @@ fn sha(parts: &[&str]) -> String {
         h.update(p.as_bytes());
         h.update([0]);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    engine::alert::hex(&h.finalize())
 }
 
 /// Every combination of the group-by fields' values (None for a missing field).
