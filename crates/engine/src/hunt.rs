@@ -135,6 +135,8 @@ struct Work {
     range: Option<(u64, u64)>,
     /// Index of the file's first piece (the others' line numbers are fixed up against it).
     piece: usize,
+    /// The piece that ends its file (for the progress count of files done).
+    last: bool,
 }
 
 /// The default of [`Options::split_bytes`].
@@ -146,7 +148,7 @@ fn plan(files: &[PathBuf], split_bytes: u64) -> Vec<Work> {
     use std::io::{BufRead, Read, Seek, SeekFrom};
     let mut out = Vec::new();
     for path in files {
-        let whole = Work { path: path.clone(), range: None, piece: 0 };
+        let whole = Work { path: path.clone(), range: None, piece: 0, last: true };
         let Ok(meta) = std::fs::metadata(path) else {
             out.push(whole);
             continue;
@@ -185,7 +187,7 @@ fn plan(files: &[PathBuf], split_bytes: u64) -> Vec<Work> {
                     end += br.read_until(b'\n', &mut skip).map(|n| n as u64).unwrap_or(size - end);
                 }
             }
-            out.push(Work { path: path.clone(), range: Some((start, end)), piece: 0 });
+            out.push(Work { path: path.clone(), range: Some((start, end)), piece: 0, last: end == size });
             start = end;
         }
     }
@@ -212,7 +214,7 @@ pub fn hunt(rules: &RuleSet, files: &[PathBuf], opts: &Options, progress: &Arc<P
         .par_iter()
         .map(|w| {
             let o = hunt_file(rules, &w.path, w.range, opts, progress);
-            if w.range.is_none_or(|(_, end)| std::fs::metadata(&w.path).map_or(true, |m| m.len() == end)) {
+            if w.last {
                 progress.files_done.fetch_add(1, Ordering::Relaxed);
             }
             o
